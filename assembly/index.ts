@@ -1,0 +1,10 @@
+// The kernel ABI (src/runtime/kernels.ts lists the same functions for the host). Every export is a
+// pure function of pointers into the imported memory and integer sizes; nothing allocates.
+export { backend_id } from './simd';
+export * from './gemm';
+export * from './conv';
+export * from './pool';
+export * from './linear';
+export * from './nn';
+export * from './loss';
+export * from './optim';
