@@ -1,8 +1,103 @@
-// Build selection: the same source compiles to relaxed-simd, simd and scalar modules.
+// Build selection and the small helpers every kernel file shares.
+//
+// The same source compiles to three modules: relaxed-simd, simd and scalar. Code that uses v128
+// sits under `if (ASC_FEATURE_SIMD)`, which the compiler resolves at compile time, so the scalar
+// build never sees it; `madd` is the one place where the relaxed build differs from plain SIMD.
+// Pointers are byte offsets into the imported memory; element indices are i32 and are turned into
+// byte offsets here, once.
 
 /** 0 scalar, 1 simd, 2 relaxed-simd: tells the host which build it loaded. */
 export function backend_id(): i32 {
   if (ASC_FEATURE_RELAXED_SIMD) return 2;
   if (ASC_FEATURE_SIMD) return 1;
   return 0;
+}
+
+/** a·b + c on four f32 lanes. The relaxed build lets the engine fuse it (one rounding, FMA on
+ *  x86 with FMA3); plain SIMD multiplies then adds. Only call it under `if (ASC_FEATURE_SIMD)`. */
+// @ts-ignore: decorator
+@inline export function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
+/** Byte address of f32 element `i` of the buffer at `p`. */
+// @ts-ignore: decorator
+@inline export function at(p: usize, i: i32): usize {
+  return p + (<usize>i << 2);
+}
+
+/** f32 element `i` of the buffer at `p`. */
+// @ts-ignore: decorator
+@inline export function ld(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+
+/** Writes f32 element `i` of the buffer at `p`. */
+// @ts-ignore: decorator
+@inline export function st(p: usize, i: i32, v: f32): void {
+  store<f32>(p + (<usize>i << 2), v);
+}
+
+/** Sets `n` f32 elements at `p` to zero. */
+// @ts-ignore: decorator
+@inline export function zero(p: usize, n: i32): void {
+  if (n > 0) memory.fill(p, 0, <usize>n << 2);
+}
+
+/** Copies `n` f32 elements from `src` to `dst` (non-overlapping). */
+// @ts-ignore: decorator
+@inline export function copy(dst: usize, src: usize, n: i32): void {
+  if (n > 0) memory.copy(dst, src, <usize>n << 2);
+}
+
+/** dst[i] += src[i] for i < n. */
+export function addInto(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) {
+      v128.store(at(dst, i), f32x4.add(v128.load(at(dst, i)), v128.load(at(src, i))));
+    }
+  }
+  for (; i < n; i++) st(dst, i, ld(dst, i) + ld(src, i));
+}
+
+/** p[i] = v for i < n. */
+export function fill(p: usize, v: f32, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vv = f32x4.splat(v);
+    for (; i + 4 <= n; i += 4) v128.store(at(p, i), vv);
+  }
+  for (; i < n; i++) st(p, i, v);
+}
+
+/** p[i] += v for i < n. */
+export function addScalar(p: usize, v: f32, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const vv = f32x4.splat(v);
+    for (; i + 4 <= n; i += 4) v128.store(at(p, i), f32x4.add(v128.load(at(p, i)), vv));
+  }
+  for (; i < n; i++) st(p, i, ld(p, i) + v);
+}
+
+/** Σ p[i] for i < n, in f32 with four partial sums in the SIMD builds. */
+export function sum(p: usize, n: i32): f32 {
+  let i = 0;
+  let s: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    let acc = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(at(p, i)));
+    s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) +
+      f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+  }
+  for (; i < n; i++) s += ld(p, i);
+  return s;
+}
+
+/** Smallest integer ≥ a / b for a ≥ 0, b > 0. */
+// @ts-ignore: decorator
+@inline export function ceilDiv(a: i32, b: i32): i32 {
+  return (a + b - 1) / b;
 }
