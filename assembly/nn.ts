@@ -1,1 +1,235 @@
-// placeholder
+// Activations, dropout and batch normalisation, forward and backward side by side.
+// Every buffer is f32 with n elements unless its comment gives a shape. Outputs are overwritten;
+// the parameter gradients of batch norm (dgamma, dbeta) accumulate. y may alias x (in place).
+// The SIMD builds do four lanes at a time and finish the tail with the scalar loop below them.
+import { at, ld, st, madd } from './simd';
+
+// ---- ReLU ----
+
+export function relu_forward(y: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.max(v128.load(at(x, i)), zero));
+  }
+  // f32.max propagates NaN like f32x4.max, so both paths agree with torch.relu on NaN.
+  for (; i < n; i++) st(y, i, max<f32>(ld(x, i), 0));
+}
+
+export function relu_backward(dx: usize, dy: usize, x: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    for (; i + 4 <= n; i += 4) {
+      v128.store(at(dx, i), v128.and(v128.load(at(dy, i)), f32x4.gt(v128.load(at(x, i)), zero)));
+    }
+  }
+  for (; i < n; i++) st(dx, i, ld(x, i) > 0 ? ld(dy, i) : 0);
+}
+
+// ---- LeakyReLU: the negative side is scaled by `slope` ----
+
+/** out = x > 0 ? v : slope·v, with v = x (forward) or dy (backward). */
+function leaky(out: usize, v: usize, x: usize, n: i32, slope: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const zero = f32x4.splat(0);
+    const s = f32x4.splat(slope);
+    for (; i + 4 <= n; i += 4) {
+      const vi = v128.load(at(v, i));
+      const positive = f32x4.gt(v128.load(at(x, i)), zero);
+      v128.store(at(out, i), v128.bitselect(vi, f32x4.mul(vi, s), positive));
+    }
+  }
+  for (; i < n; i++) {
+    const vi = ld(v, i);
+    st(out, i, ld(x, i) > 0 ? vi : vi * slope);
+  }
+}
+
+export function leaky_relu_forward(y: usize, x: usize, n: i32, slope: f32): void {
+  leaky(y, x, x, n, slope);
+}
+
+export function leaky_relu_backward(dx: usize, dy: usize, x: usize, n: i32, slope: f32): void {
+  leaky(dx, dy, x, n, slope);
+}
+
+// ---- Sigmoid and Tanh: there is no SIMD exp, so the forwards are scalar; the backwards use
+// the forward's output y ----
+
+export function sigmoid_forward(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) st(y, i, <f32>1 / (<f32>1 + Mathf.exp(-ld(x, i))));
+}
+
+export function sigmoid_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const yi = v128.load(at(y, i));
+      v128.store(at(dx, i), f32x4.mul(v128.load(at(dy, i)), f32x4.mul(yi, f32x4.sub(one, yi))));
+    }
+  }
+  for (; i < n; i++) {
+    const yi = ld(y, i);
+    st(dx, i, ld(dy, i) * (yi * (1 - yi)));
+  }
+}
+
+export function tanh_forward(y: usize, x: usize, n: i32): void {
+  for (let i = 0; i < n; i++) st(y, i, Mathf.tanh(ld(x, i)));
+}
+
+export function tanh_backward(dx: usize, dy: usize, y: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const one = f32x4.splat(1);
+    for (; i + 4 <= n; i += 4) {
+      const yi = v128.load(at(y, i));
+      v128.store(at(dx, i), f32x4.mul(v128.load(at(dy, i)), f32x4.sub(one, f32x4.mul(yi, yi))));
+    }
+  }
+  for (; i < n; i++) {
+    const yi = ld(y, i);
+    st(dx, i, ld(dy, i) * (1 - yi * yi));
+  }
+}
+
+// ---- Dropout: the mask (0 or 1) is drawn by the host; both directions scale by the same mask ----
+
+function maskScale(out: usize, v: usize, mask: usize, n: i32, scale: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const s = f32x4.splat(scale);
+    for (; i + 4 <= n; i += 4) {
+      v128.store(at(out, i), f32x4.mul(f32x4.mul(v128.load(at(v, i)), v128.load(at(mask, i))), s));
+    }
+  }
+  for (; i < n; i++) st(out, i, ld(v, i) * ld(mask, i) * scale);
+}
+
+export function dropout_forward(y: usize, x: usize, mask: usize, n: i32, scale: f32): void {
+  maskScale(y, x, mask, n, scale);
+}
+
+export function dropout_backward(dx: usize, dy: usize, mask: usize, n: i32, scale: f32): void {
+  maskScale(dx, dy, mask, n, scale);
+}
+
+// ---- BatchNorm2d over (N, C, HW): statistics per channel c across n and the HW positions ----
+
+/** out[j] = v[j]·a + b over the HW elements of one plane. */
+function affinePlane(out: usize, v: usize, HW: i32, a: f32, b: f32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    const va = f32x4.splat(a);
+    const vb = f32x4.splat(b);
+    for (; i + 4 <= HW; i += 4) v128.store(at(out, i), madd(v128.load(at(v, i)), va, vb));
+  }
+  for (; i < HW; i++) st(out, i, ld(v, i) * a + b);
+}
+
+/** Σ over the HW elements of one plane of (x − shift)², or of (x − shift)·w (w = 1 when the
+ *  pointer is 0), accumulated in f64 so that large planes keep their precision. */
+function planeSum(x: usize, w: usize, HW: i32, shift: f32, square: bool): f64 {
+  let s: f64 = 0;
+  for (let i = 0; i < HW; i++) {
+    const d = ld(x, i) - shift;
+    s += square ? <f64>(d * d) : w ? <f64>(d * ld(w, i)) : <f64>d;
+  }
+  return s;
+}
+
+export function batchnorm2d_forward(
+  y: usize,            // (N, C, HW) f32
+  saveMean: usize,     // (C) f32: the mean used, for backward
+  saveInvstd: usize,   // (C) f32: 1 / sqrt(var + eps) used, for backward
+  runningMean: usize,  // (C) f32, updated when training
+  runningVar: usize,   // (C) f32, updated when training (unbiased variance)
+  x: usize,            // (N, C, HW) f32
+  gamma: usize,        // (C) f32 or 0
+  beta: usize,         // (C) f32 or 0
+  N: i32, C: i32, HW: i32, training: i32, momentum: f32, eps: f32,
+): void {
+  const M = N * HW;
+  const plane = <usize>HW << 2;
+  const stride = <usize>C * plane;
+  for (let c = 0; c < C; c++) {
+    const base = <usize>c * plane;
+    let mean: f32, variance: f32;
+    if (training) {
+      let s: f64 = 0;
+      for (let n = 0; n < N; n++) s += planeSum(x + base + <usize>n * stride, 0, HW, 0, false);
+      mean = <f32>(s / <f64>M);
+      let sq: f64 = 0;
+      for (let n = 0; n < N; n++) sq += planeSum(x + base + <usize>n * stride, 0, HW, mean, true);
+      variance = <f32>(sq / <f64>M);
+      const m = momentum;
+      st(runningMean, c, (1 - m) * ld(runningMean, c) + m * mean);
+      st(runningVar, c, (1 - m) * ld(runningVar, c) + m * <f32>(sq / <f64>(M - 1)));
+    } else {
+      mean = ld(runningMean, c);
+      variance = ld(runningVar, c);
+    }
+    const invstd = <f32>1 / Mathf.sqrt(variance + eps);
+    st(saveMean, c, mean);
+    st(saveInvstd, c, invstd);
+    const a = invstd * (gamma ? ld(gamma, c) : <f32>1);
+    const b = (beta ? ld(beta, c) : <f32>0) - mean * a;
+    for (let n = 0; n < N; n++) {
+      const o = base + <usize>n * stride;
+      affinePlane(y + o, x + o, HW, a, b);
+    }
+  }
+}
+
+export function batchnorm2d_backward(
+  dx: usize,           // (N, C, HW) f32, overwritten
+  dgamma: usize,       // (C) f32 +=, or 0
+  dbeta: usize,        // (C) f32 +=, or 0
+  dy: usize,           // (N, C, HW) f32
+  x: usize,            // (N, C, HW) f32: the forward's input
+  gamma: usize,        // (C) f32 or 0
+  saveMean: usize,     // (C) f32 from the forward
+  saveInvstd: usize,   // (C) f32 from the forward
+  N: i32, C: i32, HW: i32, training: i32,
+): void {
+  const M = N * HW;
+  const plane = <usize>HW << 2;
+  const stride = <usize>C * plane;
+  for (let c = 0; c < C; c++) {
+    const base = <usize>c * plane;
+    const mean = ld(saveMean, c);
+    const invstd = ld(saveInvstd, c);
+    let sumDy: f64 = 0, sumDyCentered: f64 = 0;
+    for (let n = 0; n < N; n++) {
+      const o = base + <usize>n * stride;
+      sumDy += planeSum(dy + o, 0, HW, 0, false);
+      sumDyCentered += planeSum(x + o, dy + o, HW, mean, false);
+    }
+    const sumDyXhat = <f32>(sumDyCentered * <f64>invstd);
+    if (dgamma) st(dgamma, c, ld(dgamma, c) + sumDyXhat);
+    if (dbeta) st(dbeta, c, ld(dbeta, c) + <f32>sumDy);
+    const k = invstd * (gamma ? ld(gamma, c) : <f32>1);
+    // dx = k·(dy − mean(dy) − xhat·mean(dy·xhat)) = k·dy − (x − mean)·k·invstd·mean(dy·xhat) − k·mean(dy)
+    const meanDy = training ? <f32>(sumDy / <f64>M) : 0;
+    const meanDyXhat = training ? sumDyXhat / <f32>M : 0;
+    const xCoef = -k * invstd * meanDyXhat;
+    const constant = -k * meanDy - xCoef * mean;
+    for (let n = 0; n < N; n++) {
+      const o = base + <usize>n * stride;
+      let i = 0;
+      if (ASC_FEATURE_SIMD) {
+        const vk = f32x4.splat(k);
+        const vx = f32x4.splat(xCoef);
+        const vc = f32x4.splat(constant);
+        for (; i + 4 <= HW; i += 4) {
+          const t = madd(v128.load(at(x + o, i)), vx, vc);
+          v128.store(at(dx + o, i), madd(v128.load(at(dy + o, i)), vk, t));
+        }
+      }
+      for (; i < HW; i++) st(dx + o, i, ld(dy + o, i) * k + (ld(x + o, i) * xCoef + constant));
+    }
+  }
+}
