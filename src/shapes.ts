@@ -12,7 +12,11 @@ export interface ConvGeometry {
   dH: number; dW: number; groups: number;
 }
 
-export function convArgs(g: ConvGeometry): number[] {
+/** The 16 convolution kernel arguments, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW, groups. */
+export type ConvArgs = [number, number, number, number, number, number, number, number,
+  number, number, number, number, number, number, number, number];
+
+export function convArgs(g: ConvGeometry): ConvArgs {
   return [g.N, g.Cin, g.H, g.W, g.Cout, g.Hout, g.Wout, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.groups];
 }
 
@@ -85,4 +89,216 @@ export function checkedOutputSize(
     );
   }
   return outputSize(size, k, stride, pad, dilation);
+}
+
+// ---- Options of the functional ops and layers (API.md) ----
+
+export interface Conv2dOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+}
+
+export interface ConvTranspose2dOptions extends Conv2dOptions {
+  /** Extra rows/columns on one side of the output; smaller than stride or dilation. */
+  outputPadding?: Pair;
+}
+
+export interface MaxPool2dOptions {
+  kernelSize: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+}
+
+export interface AvgPool2dOptions {
+  kernelSize: Pair;
+  stride?: Pair;
+  padding?: Pair;
+  countIncludePad?: boolean;
+}
+
+/** The options object itself: absent (undefined or null) or an object. */
+function optionsObject<T extends object>(op: string, options: T | null | undefined, required: boolean): Partial<T> {
+  if (options === undefined || options === null) {
+    if (required) throw new TypeError(`${op}: options are required ({ kernelSize, ... }); got ${options}`);
+    return {};
+  }
+  if (typeof options !== 'object') throw new TypeError(`${op}: options must be an object; got ${typeof options}`);
+  return options;
+}
+
+function positiveInteger(value: unknown, fallback: number, what: string): number {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer; got ${JSON.stringify(v)}`);
+  if (v < 1) throw new ShapeError(`${what} must be positive; got ${v}`);
+  return v;
+}
+
+/** Checks an image shape (N, C, H, W): only the batch may be 0. */
+export function checkImageShape(op: string, name: string, shape: readonly number[]): void {
+  if (shape[1] < 1 || shape[2] < 1 || shape[3] < 1) {
+    throw new ShapeError(`${op}: ${name} must have at least one channel, row and column; got shape ${shapeText(shape)}`);
+  }
+}
+
+/** Checks that a gradient has the shape of the output of the forward it belongs to. */
+export function checkGradShape(op: string, name: string, actual: readonly number[], expected: readonly number[], from: string): void {
+  const labels = expected.length === 4 ? ['batch', 'channels', 'height', 'width'] : ['batch', 'features'];
+  for (let i = 0; i < expected.length; i++) {
+    if (actual[i] !== expected[i]) {
+      throw new ShapeError(
+        `${op}: ${name} has ${labels[i]} ${actual[i]}, expected ${expected[i]}: ${from} gives an output of shape ` +
+          `${shapeText(expected)}, got ${name} of shape ${shapeText(actual)}`,
+      );
+    }
+  }
+}
+
+// ---- Convolution ----
+
+export interface ConvParams {
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
+}
+
+export function convParams(op: string, options: Conv2dOptions | null | undefined): ConvParams {
+  const o = optionsObject(op, options, false);
+  return {
+    stride: pair(o.stride, 1, `${op}: stride`, 1),
+    padding: pair(o.padding, 0, `${op}: padding`, 0),
+    dilation: pair(o.dilation, 1, `${op}: dilation`, 1),
+    groups: positiveInteger(o.groups, 1, `${op}: groups`),
+  };
+}
+
+/** Checks that `channels` splits into `groups` and returns the channels of one group. */
+function perGroup(op: string, what: string, channels: number, groups: number): number {
+  if (channels % groups !== 0) {
+    throw new ShapeError(`${op}: ${what} ${channels} is not divisible by groups ${groups}`);
+  }
+  return channels / groups;
+}
+
+/** The geometry of conv2d(x of `xShape`, weight of `wShape`): every check of the channels, the
+ *  groups and the kernel against the padded input. `names` says what the caller calls x and w. */
+export function conv2dGeometry(
+  op: string, xShape: readonly number[], wShape: readonly number[], p: ConvParams,
+  names: { x: string; weight: string } = { x: 'x', weight: 'weight' },
+): ConvGeometry {
+  checkImageShape(op, names.x, xShape);
+  if (wShape.some((d) => d < 1)) throw new ShapeError(`${op}: ${names.weight} must have no zero dimension; got shape ${shapeText(wShape)}`);
+  const [N, Cin, H, W] = xShape;
+  const [Cout, cinG, kH, kW] = wShape;
+  const { groups } = p;
+  perGroup(op, `${names.x} channels`, Cin, groups);
+  perGroup(op, `${names.weight} output channels (dimension 0)`, Cout, groups);
+  if (cinG * groups !== Cin) {
+    throw new ShapeError(
+      `${op}: ${names.x} has ${Cin} channels but ${names.weight} ${shapeText(wShape)} with groups ${groups} expects ${cinG * groups}`,
+    );
+  }
+  const [sH, sW] = p.stride;
+  const [pH, pW] = p.padding;
+  const [dH, dW] = p.dilation;
+  const what = `${op}: ${names.weight} ${shapeText(wShape)} on ${names.x} ${shapeText(xShape)}`;
+  const Hout = checkedOutputSize(what, 'height', H, kH, sH, pH, dH);
+  const Wout = checkedOutputSize(what, 'width', W, kW, sW, pW, dW);
+  return { N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW, groups };
+}
+
+export function convOutputShape(g: ConvGeometry): number[] {
+  return [g.N, g.Cout, g.Hout, g.Wout];
+}
+
+/** convTranspose2d(x, weight) as the input gradient of a conv2d: the returned geometry is that of
+ *  the conv whose input is the transposed conv's output (Cin, H, W of the geometry) and whose
+ *  output is x (Cout, Hout, Wout); the weight [Cin_x, Cout/g, kH, kW] is exactly its weight. */
+export function convTranspose2dGeometry(
+  op: string, xShape: readonly number[], wShape: readonly number[], options: ConvTranspose2dOptions | null | undefined,
+): { geometry: ConvGeometry; outputShape: number[] } {
+  const p = convParams(op, options);
+  const outputPadding = pair(optionsObject(op, options, false).outputPadding, 0, `${op}: outputPadding`, 0);
+  checkImageShape(op, 'x', xShape);
+  if (wShape.some((d) => d < 1)) throw new ShapeError(`${op}: weight must have no zero dimension; got shape ${shapeText(wShape)}`);
+  const [N, C, H, W] = xShape;
+  const [wIn, coutG, kH, kW] = wShape;
+  const { groups } = p;
+  if (wIn !== C) throw new ShapeError(`${op}: x has ${C} channels but weight ${shapeText(wShape)} expects ${wIn} (dimension 0)`);
+  perGroup(op, 'x channels', C, groups);
+  const size = [H, W];
+  const k = [kH, kW];
+  const out = [0, 1].map((i) => {
+    const [s, pad, d, extra] = [p.stride[i], p.padding[i], p.dilation[i], outputPadding[i]];
+    if (!(extra < s || extra < d)) {
+      throw new ShapeError(
+        `${op}: outputPadding must be smaller than either stride or dilation; got outputPadding ${extra}, stride ${s}, dilation ${d}`,
+      );
+    }
+    const n = (size[i] - 1) * s - 2 * pad + d * (k[i] - 1) + extra + 1;
+    if (n < 1) {
+      throw new ShapeError(`${op}: padding ${pad} leaves an output ${i ? 'width' : 'height'} of ${n} for x ${shapeText(xShape)} and weight ${shapeText(wShape)}`);
+    }
+    return n;
+  });
+  const geometry: ConvGeometry = {
+    N, Cin: coutG * groups, H: out[0], W: out[1], Cout: C, Hout: H, Wout: W, kH, kW,
+    sH: p.stride[0], sW: p.stride[1], pH: p.padding[0], pW: p.padding[1], dH: p.dilation[0], dW: p.dilation[1], groups,
+  };
+  return { geometry, outputShape: [N, geometry.Cin, out[0], out[1]] };
+}
+
+// ---- Pooling ----
+
+/** Pooling geometry in kernel argument order: planes NC = N·C, then H, W, Hout, Wout, kH, kW,
+ *  sH, sW, pH, pW, and dilation (max pooling; 1 for average pooling). */
+export interface PoolGeometry {
+  N: number; C: number; H: number; W: number; Hout: number; Wout: number;
+  kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
+}
+
+/** Checks pooling options and the shape of x (or of `inputShape`, as `name` says). Only max
+ *  pooling has a dilation; average pooling's is 1. */
+export function pool2dGeometry(
+  op: string, kind: 'max' | 'avg', xShape: readonly number[],
+  options: MaxPool2dOptions | AvgPool2dOptions | null | undefined, name = 'x',
+): PoolGeometry {
+  const o = optionsObject(op, options, true) as Partial<MaxPool2dOptions>;
+  if (o.kernelSize === undefined || o.kernelSize === null) {
+    throw new TypeError(`${op}: options.kernelSize is required; got ${o.kernelSize}`);
+  }
+  const [kH, kW] = pair(o.kernelSize, 1, `${op}: kernelSize`, 1);
+  const [sH, sW] = pair(o.stride, o.kernelSize, `${op}: stride`, 1);
+  const [pH, pW] = pair(o.padding, 0, `${op}: padding`, 0);
+  const [dH, dW] = kind === 'max' ? pair(o.dilation, 1, `${op}: dilation`, 1) : [1, 1];
+  if (pH > Math.floor(kH / 2) || pW > Math.floor(kW / 2)) {
+    throw new ShapeError(
+      `${op}: padding must be at most half the kernel size; got padding ${shapeText([pH, pW])}, kernelSize ${shapeText([kH, kW])}`,
+    );
+  }
+  checkImageShape(op, name, xShape);
+  const [N, C, H, W] = xShape;
+  const what = `${op}: kernelSize ${shapeText([kH, kW])} on ${name} ${shapeText(xShape)}`;
+  const Hout = checkedOutputSize(what, 'height', H, kH, sH, pH, dH);
+  const Wout = checkedOutputSize(what, 'width', W, kW, sW, pW, dW);
+  return { N, C, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW };
+}
+
+/** countIncludePad of average pooling as the kernel's 0 or 1 (default 1, as in PyTorch). */
+export function countIncludePad(op: string, options: AvgPool2dOptions): number {
+  const v = options.countIncludePad ?? true;
+  if (typeof v !== 'boolean') throw new TypeError(`${op}: countIncludePad must be a boolean; got ${JSON.stringify(v)}`);
+  return v ? 1 : 0;
+}
+
+/** The kernel arguments NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW shared by both poolings. */
+export function poolArgs(g: PoolGeometry): [number, number, number, number, number, number, number, number, number, number, number] {
+  return [g.N * g.C, g.H, g.W, g.Hout, g.Wout, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW];
+}
+
+export function poolOutputShape(g: PoolGeometry): number[] {
+  return [g.N, g.C, g.Hout, g.Wout];
 }

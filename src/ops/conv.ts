@@ -1,0 +1,87 @@
+// conv2d, its three gradients (torch.nn.grad.conv2d_input / conv2d_weight, and the bias sum) and
+// convTranspose2d, which is conv2d's input gradient with the roles of input and output swapped.
+import {
+  checkGradShape, checkShape4, checkTensor, conv2dGeometry, convArgs, convOutputShape, convParams,
+  convTranspose2dGeometry, shapeText, type Conv2dOptions, type ConvTranspose2dOptions,
+} from '../shapes.js';
+import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
+import { checkBias, run } from './run.js';
+
+/** y = conv2d(x [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW]) + bias [Cout]. */
+export function conv2d(
+  x: TensorLike, weight: TensorLike, bias?: TensorLike | null, options?: Conv2dOptions,
+): Tensor {
+  const op = 'conv2d';
+  checkTensor(x, `${op}: x`, 4);
+  checkTensor(weight, `${op}: weight`, 4);
+  const g = conv2dGeometry(op, x.shape, weight.shape, convParams(op, options));
+  const b = checkBias(op, bias, g.Cout);
+  const shape = convOutputShape(g);
+  const [y] = run([x.data, weight.data, b], [{ size: sizeOf(shape) }],
+    (k) => k.conv2d_scratch_bytes(...convArgs(g)),
+    (k, [y, x, w, b], scratch) => k.conv2d_forward(y, x, w, b, scratch, ...convArgs(g)));
+  return new Tensor(y as Float32Array, shape);
+}
+
+/** dL/dx [inputShape] of conv2d, from dy (the gradient of its output) and the weight. */
+export function conv2dBackwardInput(
+  dy: TensorLike, weight: TensorLike, inputShape: readonly number[], options?: Conv2dOptions,
+): Tensor {
+  const op = 'conv2dBackwardInput';
+  checkTensor(dy, `${op}: dy`, 4);
+  checkTensor(weight, `${op}: weight`, 4);
+  checkShape4(inputShape, `${op}: inputShape`);
+  const g = conv2dGeometry(op, inputShape, weight.shape, convParams(op, options), { x: 'inputShape', weight: 'weight' });
+  checkGradShape(op, 'dy', dy.shape, convOutputShape(g), `conv2d of inputShape ${shapeText(inputShape)} with weight ${shapeText(weight.shape)}`);
+  const [dx] = run([dy.data, weight.data], [{ size: sizeOf(inputShape) }],
+    (k) => k.conv2d_scratch_bytes(...convArgs(g)),
+    (k, [dx, dy, w], scratch) => k.conv2d_backward_input(dx, dy, w, scratch, ...convArgs(g)));
+  return new Tensor(dx as Float32Array, inputShape);
+}
+
+/** dL/dweight [weightShape] of conv2d, summed over the batch. */
+export function conv2dBackwardFilter(
+  x: TensorLike, dy: TensorLike, weightShape: readonly number[], options?: Conv2dOptions,
+): Tensor {
+  const op = 'conv2dBackwardFilter';
+  checkTensor(x, `${op}: x`, 4);
+  checkTensor(dy, `${op}: dy`, 4);
+  checkShape4(weightShape, `${op}: weightShape`);
+  const g = conv2dGeometry(op, x.shape, weightShape, convParams(op, options), { x: 'x', weight: 'weightShape' });
+  checkGradShape(op, 'dy', dy.shape, convOutputShape(g), `conv2d of x ${shapeText(x.shape)} with weightShape ${shapeText(weightShape)}`);
+  const [dw] = run([x.data, dy.data], [{ size: sizeOf(weightShape), zero: true }],
+    (k) => k.conv2d_scratch_bytes(...convArgs(g)),
+    (k, [dw, x, dy], scratch) => k.conv2d_backward_filter(dw, x, dy, scratch, ...convArgs(g)));
+  return new Tensor(dw as Float32Array, weightShape);
+}
+
+/** dL/dbias [C] of conv2d: dy [N, C, H, W] summed over N, H and W. */
+export function conv2dBackwardBias(dy: TensorLike): Tensor {
+  const op = 'conv2dBackwardBias';
+  checkTensor(dy, `${op}: dy`, 4);
+  const [N, C, H, W] = dy.shape;
+  const [db] = run([dy.data], [{ size: C, zero: true }], () => 0,
+    (k, [db, dy]) => k.conv2d_backward_bias(db, dy, N, C, H * W));
+  return new Tensor(db as Float32Array, [C]);
+}
+
+/** The transposed convolution (the adjoint of conv2d): x [N, Cin, H, W], weight
+ *  [Cin, Cout/groups, kH, kW], output [N, Cout, (H−1)·s − 2p + d·(k−1) + outputPadding + 1, …]. */
+export function convTranspose2d(
+  x: TensorLike, weight: TensorLike, bias?: TensorLike | null, options?: ConvTranspose2dOptions,
+): Tensor {
+  const op = 'convTranspose2d';
+  checkTensor(x, `${op}: x`, 4);
+  checkTensor(weight, `${op}: weight`, 4);
+  // g is the conv whose input is this op's output and whose output is x.
+  const { geometry: g, outputShape } = convTranspose2dGeometry(op, x.shape, weight.shape, options);
+  const b = checkBias(op, bias, g.Cin);
+  const [y] = run([x.data, weight.data, b], [{ size: sizeOf(outputShape) }],
+    (k) => k.conv2d_scratch_bytes(...convArgs(g)),
+    (k, [y, x, w, b], scratch) => {
+      k.conv2d_backward_input(y, x, w, scratch, ...convArgs(g));
+      if (b) k.add_channel_bias(y, b, g.N, g.Cin, g.H * g.W);
+    });
+  return new Tensor(y as Float32Array, outputShape);
+}
+

@@ -1,0 +1,72 @@
+// The one path every functional op takes to a kernel: buffers on the backend's heap, allocated
+// before any view is made (growth detaches views), inputs copied in, the kernel called, outputs
+// copied out into JS-owned arrays, and every buffer released in `finally`, so a throw anywhere
+// leaves the heap as it was. Ops validate all their arguments before they call `run`.
+import { ShapeError } from '../errors.js';
+import { backend } from '../runtime/backend.js';
+import type { Kernels } from '../runtime/kernels.js';
+import { checkTensor } from '../shapes.js';
+import type { TensorLike } from '../tensor.js';
+
+type Data = Float32Array | Int32Array;
+
+export interface Output {
+  /** Element count. */
+  size: number;
+  /** Int32 instead of float32 (max pooling's indices). */
+  int?: boolean;
+  /** Zero the buffer first: the kernel accumulates into it (parameter gradients). */
+  zero?: boolean;
+}
+
+/**
+ * Calls `kernel(k, pointers, scratch)` with the pointers of the outputs followed by those of the
+ * inputs (0 for a null input, an absent bias), and returns the outputs. When an output or an
+ * input has no elements (a batch of 0), no kernel runs and the outputs are zeros: every op's
+ * result over an empty sum.
+ */
+export function run(
+  inputs: readonly (Data | null)[],
+  outputs: readonly Output[],
+  scratchBytes: (k: Kernels) => number,
+  kernel: (k: Kernels, pointers: number[], scratch: number) => void,
+): Data[] {
+  const fresh = () => outputs.map((o) => (o.int ? new Int32Array(o.size) : new Float32Array(o.size)));
+  if (outputs.some((o) => o.size === 0) || inputs.some((d) => d !== null && d.length === 0)) return fresh();
+
+  const { heap, k } = backend();
+  const allocated: number[] = [];
+  const alloc = (bytes: number) => {
+    const p = heap.alloc(bytes);
+    allocated.push(p);
+    return p;
+  };
+  try {
+    const outPtrs = outputs.map((o) => alloc(o.size * 4));
+    const inPtrs = inputs.map((d) => (d ? alloc(d.byteLength) : 0));
+    const bytes = scratchBytes(k);
+    const scratch = bytes > 0 ? alloc(bytes) : 0;
+    // No allocation from here on, so views stay attached.
+    inputs.forEach((d, i) => {
+      if (d instanceof Int32Array) heap.i32(inPtrs[i], d.length).set(d);
+      else if (d) heap.f32(inPtrs[i], d.length).set(d);
+    });
+    outputs.forEach((o, i) => {
+      if (o.zero) heap.f32(outPtrs[i], o.size).fill(0);
+    });
+    kernel(k, [...outPtrs, ...inPtrs], scratch);
+    return outputs.map((o, i) => (o.int ? heap.i32(outPtrs[i], o.size) : heap.f32(outPtrs[i], o.size)).slice());
+  } finally {
+    for (const p of allocated) heap.release(p);
+  }
+}
+
+/** An optional bias: undefined or null means none; otherwise a float32 tensor [channels]. */
+export function checkBias(op: string, bias: TensorLike | null | undefined, channels: number): Float32Array | null {
+  if (bias === undefined || bias === null) return null;
+  checkTensor(bias, `${op}: bias`, 1);
+  if (bias.shape[0] !== channels) {
+    throw new ShapeError(`${op}: bias has ${bias.shape[0]} elements, expected ${channels} (one per output channel)`);
+  }
+  return bias.data;
+}
