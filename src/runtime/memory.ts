@@ -4,8 +4,10 @@
 
 const ALIGN = 16;
 const PAGE = 65536;
-/** Offset 0 means "no buffer" in the kernel ABI, so the heap starts above it. */
-const HEAP_BASE = 1024;
+/** Offset 0 means "no buffer" in the kernel ABI, so the heap starts above it; and the modules'
+ *  static data (the lookup tables of Mathf.exp, log and pow) sits from offset 1024 on, so the heap
+ *  starts one page up, where no kernel's data reaches. */
+const HEAP_BASE = 65536;
 
 const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
