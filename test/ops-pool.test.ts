@@ -1,0 +1,221 @@
+// Max and average pooling, forward and backward, on every backend, against the reference kernels;
+// and the choices where implementations differ, written down as hand-worked cases: ties go to the
+// first maximum in row-major window order, NaN wins (the later NaN when there are two), a window of
+// -Infinity still reports its first in-bounds element, and the average divisor with and without
+// the padding counted.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { avgPool2d, avgPool2dBackward, init, maxPool2d, maxPool2dBackward } from '../src/index.js';
+import {
+  BACKENDS, expectClose, expectSameInts, f64, pool, poolInShape, poolName, poolOptions, poolOutShape, randInt,
+  refAvgPool, refAvgPoolBackward, refMaxPool, refMaxPoolBackward, rng, tensor, tolFor, type PoolGeom,
+} from './helpers.js';
+
+// N, C, [H, W], kernel, stride (default: kernel), padding, dilation
+const CASES: PoolGeom[] = [
+  pool(1, 1, 4, 2),
+  pool(1, 3, 7, 3, 2, 1),
+  pool(3, 4, 9, 3, 1, 1),
+  pool(1, 5, [8, 11], [2, 3], [1, 2], 1),
+  pool(1, 8, 11, 3, 2, 1, 2),
+  pool(1, 17, 13, 5, 3, 2),
+  pool(3, 17, [5, 7], 2, 1),
+  pool(1, 4, 9, [3, 1], [2, 1], [1, 0]),
+  pool(1, 3, [6, 10], 4, 2, 2),
+  pool(1, 1, [1, 9], [1, 3], 1, [0, 1]),
+  pool(2, 5, 15, 7, 3, 3),
+  pool(1, 8, [10, 7], [5, 3], [2, 3], [2, 1], [1, 2]),
+  pool(3, 1, 5, 5),
+  pool(1, 4, [17, 3], 3, [3, 1], [1, 1], [2, 1]),
+];
+
+function randomPoolCases(seed: number, count: number, dilation: boolean): PoolGeom[] {
+  const r = rng(seed);
+  const out: PoolGeom[] = [];
+  while (out.length < count) {
+    const k: [number, number] = [randInt(r, 1, 5), randInt(r, 1, 5)];
+    const g = pool(
+      randInt(r, 1, 3), [1, 3, 4, 5, 8, 17][randInt(r, 0, 5)], [randInt(r, 1, 13), randInt(r, 1, 13)], k,
+      [randInt(r, 1, 3), randInt(r, 1, 3)], [randInt(r, 0, k[0] >> 1), randInt(r, 0, k[1] >> 1)],
+      dilation ? [randInt(r, 1, 2), randInt(r, 1, 2)] : 1,
+    );
+    if (g.Hout >= 1 && g.Wout >= 1) out.push(g);
+  }
+  return out;
+}
+
+const MAX_CASES = [...CASES, ...randomPoolCases(0x9001, 10, true)];
+const AVG_CASES = [...CASES.filter((g) => g.dH === 1 && g.dW === 1), ...randomPoolCases(0xa76, 10, false)];
+
+/** Exact float32 equality is right for max pooling: it copies an input value. */
+const EXACT = { atol: 0, rtol: 0 };
+
+const t = (data: number[], shape: number[]) => ({ data: new Float32Array(data), shape });
+
+describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
+  beforeAll(() => init({ backend }));
+
+  describe.each(MAX_CASES.map((g, i) => ({ g, i, n: poolName(g, 'maxPool2d') })))('$n', ({ g, i }) => {
+    const r = rng(3000 + i);
+    const x = tensor(poolInShape(g), r);
+    const dy = tensor(poolOutShape(g), r);
+    const opts = { ...poolOptions(g), dilation: [g.dH, g.dW] as [number, number] };
+
+    it('forward values and indices', () => {
+      const { output, indices } = maxPool2d(x, opts);
+      const expected = refMaxPool(g, f64(x.data));
+      expect(output.shape).toEqual(poolOutShape(g));
+      expectClose(output.data, expected.y, EXACT, 'y');
+      expect(indices).toBeInstanceOf(Int32Array);
+      expectSameInts(indices, expected.indices);
+    });
+
+    it('backward routes dy to the argmax', () => {
+      const { indices } = maxPool2d(x, opts);
+      const dx = maxPool2dBackward(dy, indices, poolInShape(g));
+      expect(dx.shape).toEqual(poolInShape(g));
+      expectClose(dx.data, refMaxPoolBackward(g, f64(dy.data), refMaxPool(g, f64(x.data)).indices), tolFor(g.kH * g.kW), 'dx');
+    });
+  });
+
+  describe.each(
+    AVG_CASES.flatMap((g, i) => [true, false].map((cip) => ({ g, i, cip, n: `${poolName(g, 'avgPool2d')} countIncludePad ${cip}` }))),
+  )('$n', ({ g, i, cip }) => {
+    const r = rng(4000 + i);
+    const x = tensor(poolInShape(g), r);
+    const dy = tensor(poolOutShape(g), r);
+    const opts = { ...poolOptions(g), countIncludePad: cip };
+    const tol = tolFor(g.kH * g.kW);
+
+    it('forward', () => {
+      const y = avgPool2d(x, opts);
+      expect(y.shape).toEqual(poolOutShape(g));
+      expectClose(y.data, refAvgPool(g, f64(x.data), cip), tol, 'y');
+    });
+
+    it('backward', () => {
+      const dx = avgPool2dBackward(dy, poolInShape(g), opts);
+      expect(dx.shape).toEqual(poolInShape(g));
+      expectClose(dx.data, refAvgPoolBackward(g, f64(dy.data), cip), tol, 'dx');
+    });
+  });
+
+  it('stride defaults to the kernel size', () => {
+    const x = tensor([1, 2, 6, 6], rng(5));
+    expect(maxPool2d(x, { kernelSize: 2 }).output.shape).toEqual([1, 2, 3, 3]);
+    expect(avgPool2d(x, { kernelSize: 3 }).shape).toEqual([1, 2, 2, 2]);
+    expectSameInts(maxPool2d(x, { kernelSize: 2 }).indices, maxPool2d(x, { kernelSize: 2, stride: 2 }).indices);
+  });
+
+  it('avgPool2d counts padding by default', () => {
+    const x = t([1, 2, 3, 4], [1, 1, 2, 2]);
+    expectClose(avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1 }).data,
+      avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: true }).data, EXACT);
+  });
+
+  describe('max pooling choices, by hand', () => {
+    it('maxPool2d 2x2 ties: all equal reports the first element of the window', () => {
+      const { output, indices } = maxPool2d(t([7, 7, 7, 7], [1, 1, 2, 2]), { kernelSize: 2 });
+      expect(Array.from(output.data)).toEqual([7]);
+      expect(Array.from(indices)).toEqual([0]);
+    });
+
+    it('maxPool2d 2x2 ties: of two equal maxima the first in row-major order wins', () => {
+      const { indices } = maxPool2d(t([0, 3, 3, 1], [1, 1, 2, 2]), { kernelSize: 2 });
+      expect(Array.from(indices)).toEqual([1]);
+      const neg = maxPool2d(t([-2, -1, -1, -1], [1, 1, 2, 2]), { kernelSize: 2 });
+      expect(Array.from(neg.indices)).toEqual([1]);
+    });
+
+    it('maxPool2d 3x3 stride 1 ties across overlapping windows, 4x4 plane', () => {
+      // Every value is 5 except a 9 at (2, 2): windows that contain it report 10 (= 2·4 + 2),
+      // the others report their own top-left element.
+      const x = new Array(16).fill(5);
+      x[10] = 9;
+      const { output, indices } = maxPool2d(t(x, [1, 1, 4, 4]), { kernelSize: 3, stride: 1 });
+      expect(Array.from(output.data)).toEqual([9, 9, 9, 9]);
+      expect(Array.from(indices)).toEqual([10, 10, 10, 10]);
+      const y = t([5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5], [1, 1, 4, 4]);
+      expect(Array.from(maxPool2d(y, { kernelSize: 3, stride: 1 }).indices)).toEqual([0, 1, 4, 5]);
+    });
+
+    it('maxPool2d 2x2 NaN wins over a larger value and its index is reported', () => {
+      const { output, indices } = maxPool2d(t([1, NaN, 5, 2], [1, 1, 2, 2]), { kernelSize: 2 });
+      expect(Number.isNaN(output.data[0])).toBe(true);
+      expect(Array.from(indices)).toEqual([1]);
+      const late = maxPool2d(t([1, 2, NaN, 9], [1, 1, 2, 2]), { kernelSize: 2 });
+      expect(Number.isNaN(late.output.data[0])).toBe(true);
+      expect(Array.from(late.indices)).toEqual([2]);
+    });
+
+    it('maxPool2d 2x2 two NaNs: the later NaN index is reported (PyTorch CPU rule)', () => {
+      const { output, indices } = maxPool2d(t([NaN, 1, NaN, 2], [1, 1, 2, 2]), { kernelSize: 2 });
+      expect(Number.isNaN(output.data[0])).toBe(true);
+      expect(Array.from(indices)).toEqual([2]);
+    });
+
+    it('maxPool2d NaN in one window does not leak into its neighbours; backward sends dy to it', () => {
+      const x = t([1, 2, 3, 4, NaN, 6, 7, 8], [1, 1, 2, 4]);
+      const { output, indices } = maxPool2d(x, { kernelSize: 2 });
+      expect(Number.isNaN(output.data[0])).toBe(true);
+      expect(output.data[1]).toBe(8);
+      expect(Array.from(indices)).toEqual([4, 7]);
+      const dx = maxPool2dBackward(t([10, 20], [1, 1, 1, 2]), indices, [1, 1, 2, 4]);
+      expect(Array.from(dx.data)).toEqual([0, 0, 0, 0, 10, 0, 0, 20]);
+    });
+
+    it('maxPool2d 2x2 all -Infinity reports the first in-bounds element', () => {
+      const { output, indices } = maxPool2d(t([-Infinity, -Infinity, -Infinity, -Infinity], [1, 1, 2, 2]), { kernelSize: 2 });
+      expect(Array.from(output.data)).toEqual([-Infinity]);
+      expect(Array.from(indices)).toEqual([0]);
+    });
+
+    it('maxPool2d 3x3 stride 2 pad 1 all -Infinity: each window reports its first in-bounds element', () => {
+      const x = t(new Array(9).fill(-Infinity), [1, 1, 3, 3]);
+      const { output, indices } = maxPool2d(x, { kernelSize: 3, stride: 2, padding: 1 });
+      expect(output.shape).toEqual([1, 1, 2, 2]);
+      expect(Array.from(output.data)).toEqual([-Infinity, -Infinity, -Infinity, -Infinity]);
+      // Window (0,0) starts at (-1,-1): first in-bounds (0,0). (0,1) starts at (-1,1): (0,1).
+      // (1,0) starts at (1,-1): (1,0) = 3. (1,1) starts at (1,1) = 4.
+      expect(Array.from(indices)).toEqual([0, 1, 3, 4]);
+      const dx = maxPool2dBackward(t([1, 2, 3, 4], [1, 1, 2, 2]), indices, [1, 1, 3, 3]);
+      expect(Array.from(dx.data)).toEqual([1, 2, 0, 3, 4, 0, 0, 0, 0]);
+    });
+
+    it('maxPool2d indices are per plane: h·W + w inside each (n, c)', () => {
+      // Two images of two channels, 2x3 planes; the maximum of each plane sits at a different place.
+      const x = t([
+        9, 0, 0, 0, 0, 0,
+        0, 0, 0, 0, 0, 9,
+        0, 9, 0, 0, 0, 0,
+        0, 0, 0, 0, 9, 0,
+      ], [2, 2, 2, 3]);
+      const { indices } = maxPool2d(x, { kernelSize: [2, 3] });
+      expect(Array.from(indices)).toEqual([0, 5, 1, 4]);
+    });
+  });
+
+  describe('average pooling, by hand', () => {
+    const x = t([1, 2, 3, 4], [1, 1, 2, 2]);
+    it('avgPool2d 2x2 stride 1 pad 1 countIncludePad true divides by 4 everywhere', () => {
+      const y = avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: true });
+      expect(y.shape).toEqual([1, 1, 3, 3]);
+      expectClose(y.data, [0.25, 0.75, 0.5, 1, 2.5, 1.5, 0.75, 1.75, 1], EXACT, 'y');
+    });
+
+    it('avgPool2d 2x2 stride 1 pad 1 countIncludePad false divides by the in-bounds count', () => {
+      const y = avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: false });
+      expectClose(y.data, [1, 1.5, 2, 2, 2.5, 3, 3, 3.5, 4], EXACT, 'y');
+    });
+
+    it('avgPool2dBackward 2x2 stride 1 pad 1, both divisors', () => {
+      const dy = t([4, 4, 4, 4, 4, 4, 4, 4, 4], [1, 1, 3, 3]);
+      // Including padding, every window shares 4 / 4 = 1 with each of its in-bounds elements, and
+      // each input element lies in 4 windows.
+      const inc = avgPool2dBackward(dy, [1, 1, 2, 2], { kernelSize: 2, stride: 1, padding: 1, countIncludePad: true });
+      expectClose(inc.data, [4, 4, 4, 4], EXACT, 'dx');
+      // Excluding padding, element (0,0) gets 4/1 (corner) + 4/2 + 4/2 (edges) + 4/4 (centre) = 9.
+      const exc = avgPool2dBackward(dy, [1, 1, 2, 2], { kernelSize: 2, stride: 1, padding: 1, countIncludePad: false });
+      expectClose(exc.data, [9, 9, 9, 9], EXACT, 'dx');
+    });
+  });
+});
