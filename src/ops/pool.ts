@@ -41,7 +41,7 @@ export function maxPool2dBackward(dy: TensorLike, indices: Int32Array, inputShap
   // An index outside its plane would make the kernel write outside dx.
   for (let i = 0; i < indices.length; i++) {
     if (!(indices[i] >= 0 && indices[i] < H * W)) {
-      throw new ShapeError(`${op}: indices[${i}] is ${indices[i]}, expected 0 ≤ index < ${H * W} (an ${H}×${W} plane of inputShape)`);
+      throw new ShapeError(`${op}: indices[${i}] is ${indices[i]}, expected 0 ≤ index < ${H * W} (a ${H}×${W} plane of inputShape)`);
     }
   }
   const [, , Hout, Wout] = dy.shape;

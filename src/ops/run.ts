@@ -62,11 +62,13 @@ export function run(
 }
 
 /** An optional bias: undefined or null means none; otherwise a float32 tensor [channels]. */
-export function checkBias(op: string, bias: TensorLike | null | undefined, channels: number): Float32Array | null {
+export function checkBias(
+  op: string, bias: TensorLike | null | undefined, channels: number, per = 'output channel',
+): Float32Array | null {
   if (bias === undefined || bias === null) return null;
   checkTensor(bias, `${op}: bias`, 1);
   if (bias.shape[0] !== channels) {
-    throw new ShapeError(`${op}: bias has ${bias.shape[0]} elements, expected ${channels} (one per output channel)`);
+    throw new ShapeError(`${op}: bias has ${bias.shape[0]} elements, expected ${channels} (one per ${per})`);
   }
   return bias.data;
 }
