@@ -116,6 +116,41 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
     expect(Array.from(dw.data)).toEqual([0, 0, 0, 0, 6, 0, 0, 0, 0]);
   });
 
+  describe.each([conv(1, 3, 5, [7, 9], 3, 1, 1), conv(2, 4, 8, 6, 1), conv(1, 8, 8, 9, 3, 2, 1, 1, 8)].map((g) => ({ g, n: convName(g) })))(
+    'non-finite values stay where the arithmetic puts them: $n',
+    ({ g }) => {
+      // NaN and ±Infinity reach only the outputs whose windows read them (the reference decides
+      // which), and a clean call afterwards is finite: nothing non-finite survives in scratch.
+      const r = rng(55);
+      const x = tensor(xShape(g), r);
+      const w = tensor(wShape(g), r);
+      const dy = tensor(yShape(g), r);
+      const bad = (t: { data: Float32Array }) => {
+        const d = t.data.slice();
+        d[0] = NaN;
+        d[Math.floor(d.length / 2)] = Infinity;
+        d[d.length - 1] = -Infinity;
+        return d;
+      };
+      const xBad = { data: bad(x), shape: x.shape };
+      const dyBad = { data: bad(dy), shape: dy.shape };
+      const sums = convSums(g);
+
+      it('in x (forward and filter gradient), in dy (input gradient), then clean calls', () => {
+        expectClose(conv2d(xBad, w, null, convOptions(g)).data, refConvForward(g, f64(xBad.data), f64(w.data), null), tolFor(sums.forward), 'y');
+        expectClose(conv2dBackwardFilter(xBad, dy, wShape(g), convOptions(g)).data,
+          refConvBackwardFilter(g, f64(xBad.data), f64(dy.data)), tolFor(sums.filter), 'dw');
+        expectClose(conv2dBackwardInput(dyBad, w, xShape(g), convOptions(g)).data,
+          refConvBackwardInput(g, f64(dyBad.data), f64(w.data)), tolFor(sums.input), 'dx');
+        expectClose(conv2d(x, w, null, convOptions(g)).data, refConvForward(g, f64(x.data), f64(w.data), null), tolFor(sums.forward), 'clean y');
+        expectClose(conv2dBackwardFilter(x, dy, wShape(g), convOptions(g)).data,
+          refConvBackwardFilter(g, f64(x.data), f64(dy.data)), tolFor(sums.filter), 'clean dw');
+        expectClose(conv2dBackwardInput(dy, w, xShape(g), convOptions(g)).data,
+          refConvBackwardInput(g, f64(dy.data), f64(w.data)), tolFor(sums.input), 'clean dx');
+      });
+    },
+  );
+
   it('conv2d stride 2 backward input leaves rows no window reached at zero', () => {
     // 6x6 input, 3x3 kernel, stride 2: windows start at 0 and 2, so the last row and column of
     // the input are never read, and their gradient must be exactly 0 (not garbage from scratch).

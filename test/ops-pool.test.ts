@@ -181,6 +181,21 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       expect(Array.from(dx.data)).toEqual([1, 2, 0, 3, 4, 0, 0, 0, 0]);
     });
 
+    it('maxPool2d 2x2 dilation 3 pad 1 on 2x2 planes: a window wholly in the padding', () => {
+      // The dilated window spans 4 = the padded size, but its taps (-1 and 2 on each axis) all miss
+      // the 2x2 plane. PyTorch reports -Infinity and the window's first tap after skipping the
+      // padding, (2, 2) = 2·2 + 2 = 6, which lies outside the plane; the backward must ignore it and must not
+      // write into the neighbouring plane.
+      const x = t([1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 2, 2]);
+      const g = pool(1, 2, 2, 2, 2, 1, 3);
+      const { output, indices } = maxPool2d(x, { kernelSize: 2, padding: 1, dilation: 3 });
+      expect(output.shape).toEqual([1, 2, 1, 1]);
+      expect(Array.from(output.data)).toEqual([-Infinity, -Infinity]);
+      expectSameInts(indices, refMaxPool(g, f64(x.data)).indices);
+      const dx = maxPool2dBackward(t([1, 1], [1, 2, 1, 1]), indices, [1, 2, 2, 2]);
+      expect(Array.from(dx.data)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
+    });
+
     it('maxPool2d indices are per plane: h·W + w inside each (n, c)', () => {
       // Two images of two channels, 2x3 planes; the maximum of each plane sits at a different place.
       const x = t([
