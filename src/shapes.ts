@@ -288,7 +288,7 @@ export function pool2dGeometry(
 }
 
 /** countIncludePad of average pooling as the kernel's 0 or 1 (default 1, as in PyTorch). */
-export function countIncludePad(op: string, options: AvgPool2dOptions): number {
+export function countIncludePad(op: string, options: { countIncludePad?: boolean }): number {
   const v = options.countIncludePad ?? true;
   if (typeof v !== 'boolean') throw new TypeError(`${op}: countIncludePad must be a boolean; got ${JSON.stringify(v)}`);
   return v ? 1 : 0;

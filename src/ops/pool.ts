@@ -35,15 +35,18 @@ export function maxPool2dBackward(dy: TensorLike, indices: Int32Array, inputShap
       throw new ShapeError(`${op}: dy has ${label} ${dy.shape[i]}, expected ${inputShape[i]} from inputShape ${shapeText(inputShape)}; dy shape ${shapeText(dy.shape)}`);
     }
   }
+  // The options are not known here, but no pooling of an H×W plane with padding at most half the
+  // kernel has more than H + 1 rows or W + 1 columns.
+  for (const [i, label] of [[2, 'height'], [3, 'width']] as const) {
+    if (dy.shape[i] > inputShape[i] + 1) {
+      throw new ShapeError(`${op}: dy has ${label} ${dy.shape[i]}, expected at most ${inputShape[i] + 1} for inputShape ${shapeText(inputShape)}; dy shape ${shapeText(dy.shape)}`);
+    }
+  }
   if (indices.length !== dy.data.length) {
     throw new ShapeError(`${op}: indices has ${indices.length} elements, expected ${dy.data.length} (one per element of dy ${shapeText(dy.shape)})`);
   }
-  // An index outside its plane would make the kernel write outside dx.
-  for (let i = 0; i < indices.length; i++) {
-    if (!(indices[i] >= 0 && indices[i] < H * W)) {
-      throw new ShapeError(`${op}: indices[${i}] is ${indices[i]}, expected 0 ≤ index < ${H * W} (a ${H}×${W} plane of inputShape)`);
-    }
-  }
+  // An index outside its plane (from a dilated window wholly in the padding) is ignored by the
+  // kernels, so index values need no check here.
   const [, , Hout, Wout] = dy.shape;
   const [dx] = run([dy.data, indices], [{ size: sizeOf(inputShape) }], () => 0,
     (k, [dx, dy, indices]) => k.maxpool2d_backward(dx, dy, indices, N * C, H, W, Hout, Wout));
