@@ -9,3 +9,4 @@ export * from './gemm.js';
 export * from './conv.js';
 export * from './pool.js';
 export * from './linear.js';
+export * from './training.js';
