@@ -185,7 +185,7 @@ export function batchnorm2d_forward(
 }
 
 export function batchnorm2d_backward(
-  dx: usize,           // (N, C, HW) f32, overwritten
+  dx: usize,           // (N, C, HW) f32, overwritten; 0 when not wanted (first layer)
   dgamma: usize,       // (C) f32 +=, or 0
   dbeta: usize,        // (C) f32 +=, or 0
   dy: usize,           // (N, C, HW) f32
@@ -211,6 +211,7 @@ export function batchnorm2d_backward(
     const sumDyXhat = <f32>(sumDyCentered * <f64>invstd);
     if (dgamma) st(dgamma, c, ld(dgamma, c) + sumDyXhat);
     if (dbeta) st(dbeta, c, ld(dbeta, c) + <f32>sumDy);
+    if (!dx) continue;
     const k = invstd * (gamma ? ld(gamma, c) : <f32>1);
     // dx = k·(dy − mean(dy) − xhat·mean(dy·xhat)) = k·dy − (x − mean)·k·invstd·mean(dy·xhat) − k·mean(dy)
     const meanDy = training ? <f32>(sumDy / <f64>M) : 0;

@@ -35,7 +35,7 @@ export function trainingKernels(heap: Heap): TrainingKernels {
     },
     batchnorm2d_backward(dx, dgamma, dbeta, dy, x, gamma, saveMean, saveInvstd, N, C, HW, training) {
       const size = N * C * HW;
-      ref.batchnorm2d_backward(f32(dx, size), opt(dgamma, C), opt(dbeta, C), f32(dy, size), f32(x, size),
+      ref.batchnorm2d_backward(opt(dx, size), opt(dgamma, C), opt(dbeta, C), f32(dy, size), f32(x, size),
         opt(gamma, C), f32(saveMean, C), f32(saveInvstd, C), N, C, HW, training);
     },
 

@@ -84,7 +84,7 @@ export function batchnorm2d_forward(
 }
 
 export function batchnorm2d_backward(
-  dx: Arr, dgamma: Arr | null, dbeta: Arr | null, dy: Arr, x: Arr, gamma: Arr | null,
+  dx: Arr | null, dgamma: Arr | null, dbeta: Arr | null, dy: Arr, x: Arr, gamma: Arr | null,
   saveMean: Arr, saveInvstd: Arr, N: number, C: number, HW: number, training: number,
 ): void {
   const M = N * HW;
@@ -102,6 +102,7 @@ export function batchnorm2d_backward(
     }
     if (dgamma) dgamma[c] += sumDyXhat;
     if (dbeta) dbeta[c] += sumDy;
+    if (!dx) continue;
     const g = gamma ? gamma[c] : 1;
     for (let n = 0; n < N; n++) {
       for (let i = 0; i < HW; i++) {

@@ -40,7 +40,7 @@ export interface TrainingKernels {
    *  the running statistics are used, and saved as mean/invstd. gamma/beta 0 = affine off. */
   batchnorm2d_forward(y: Ptr, saveMean: Ptr, saveInvstd: Ptr, runningMean: Ptr, runningVar: Ptr,
     x: Ptr, gamma: Ptr, beta: Ptr, N: Int, C: Int, HW: Int, training: Int, momentum: number, eps: number): void;
-  /** dx (N, C, HW) overwritten; dgamma, dbeta (C) +=. training says whether the saved statistics
+  /** dx (N, C, HW) overwritten (0: not wanted); dgamma, dbeta (C) +=. training says whether the saved statistics
    *  were the batch's (their gradient flows into dx) or the running ones (constants). */
   batchnorm2d_backward(dx: Ptr, dgamma: Ptr, dbeta: Ptr, dy: Ptr, x: Ptr, gamma: Ptr,
     saveMean: Ptr, saveInvstd: Ptr, N: Int, C: Int, HW: Int, training: Int): void;

@@ -1,0 +1,83 @@
+// torch.nn.ConvTranspose2d: weight (in, out/groups, kH, kW), optional bias (out). Its forward is
+// the input gradient of the conv2d that maps its output back to its input, and its backward is
+// that conv2d's forward and filter gradient (shapes.ts: convTranspose2dGeometry).
+import { ShapeError } from '../errors.js';
+import { convArgs, convTranspose2dGeometry, pair, type ConvArgs, type Pair } from '../shapes.js';
+import type { Kernels } from '../runtime/kernels.js';
+import { checkImageInput, type Conv2dLayerOptions } from './conv2d.js';
+import { Layer, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
+
+export interface ConvTranspose2dLayerOptions extends Conv2dLayerOptions {
+  outputPadding?: Pair;
+}
+
+export class ConvTranspose2d extends Layer {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly options: ConvTranspose2dLayerOptions;
+  readonly groups: number;
+  readonly bias: boolean;
+  private args?: ConvArgs;
+  private w?: ParamSlot;
+  private b?: ParamSlot;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvTranspose2dLayerOptions = {}) {
+    super();
+    this.inChannels = positiveInt('ConvTranspose2d', 'inChannels', inChannels);
+    this.outChannels = positiveInt('ConvTranspose2d', 'outChannels', outChannels);
+    this.kernelSize = pair(kernelSize, 1, 'ConvTranspose2d: kernelSize', 1);
+    this.groups = positiveInt('ConvTranspose2d', 'groups', options.groups ?? 1);
+    this.bias = options.bias ?? true;
+    this.options = { ...options };
+    for (const [what, c] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (c % this.groups !== 0) throw new ShapeError(`ConvTranspose2d: ${what} ${c} is not divisible by groups ${this.groups}`);
+    }
+  }
+
+  describe(): string {
+    const [kH, kW] = this.kernelSize;
+    return `ConvTranspose2d(${this.inChannels}→${this.outChannels}, kernel ${kH === kW ? kH : `${kH}x${kW}`})`;
+  }
+
+  get weightShape(): number[] {
+    return [this.inChannels, this.outChannels / this.groups, ...this.kernelSize];
+  }
+
+  private geometry(N: number, input: readonly number[]) {
+    return convTranspose2dGeometry(this.describe(), [N, ...input], this.weightShape, this.options);
+  }
+
+  outputShapeFor(input: readonly number[]): number[] {
+    checkImageInput(this.describe(), input, this.inChannels);
+    return this.geometry(1, input).outputShape.slice(1);
+  }
+
+  plan(p: Planner, batchSize: number, k: Kernels): void {
+    this.args = convArgs(this.geometry(batchSize, this.inputShape).geometry);
+    const fanIn = (this.outChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+    this.w = p.parameter('weight', this.weightShape, uniformInit(fanIn));
+    if (this.bias) this.b = p.parameter('bias', [this.outChannels], uniformInit(fanIn));
+    p.scratch(k.conv2d_scratch_bytes(...this.args));
+  }
+
+  /** Output positions per plane: the H·W of the geometry's conv input. */
+  private get planeSize(): number {
+    return this.args![2] * this.args![3];
+  }
+
+  forward({ k, x, y, n, scratch }: Pass): void {
+    const a = this.args!;
+    a[0] = n;
+    k.conv2d_backward_input(y, x, this.w!.value.offset, scratch, ...a);
+    if (this.b) k.add_channel_bias(y, this.b.value.offset, n, this.outChannels, this.planeSize);
+  }
+
+  backward({ k, x, dy, dx, n, scratch }: BackwardPass): void {
+    const a = this.args!;
+    a[0] = n;
+    k.conv2d_backward_filter(this.w!.grad.offset, dy, x, scratch, ...a);
+    if (this.b) k.conv2d_backward_bias(this.b.grad.offset, dy, n, this.outChannels, this.planeSize);
+    if (dx) k.conv2d_forward(dx, dy, this.w!.value.offset, 0, scratch, ...a);
+  }
+}

@@ -1,0 +1,91 @@
+// torch.nn.Conv2d: weight (out, in/groups, kH, kW), optional bias (out).
+import { ShapeError } from '../errors.js';
+import { convArgs, convParams, conv2dGeometry, pair, shapeText, type ConvArgs, type Pair } from '../shapes.js';
+import type { Kernels } from '../runtime/kernels.js';
+import { Layer, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
+
+export interface Conv2dLayerOptions {
+  stride?: Pair;
+  padding?: Pair;
+  dilation?: Pair;
+  groups?: number;
+  /** Learn a bias (default true). */
+  bias?: boolean;
+}
+
+/** Checks that a conv-like layer gets an image with the channels it expects. */
+export function checkImageInput(layer: string, input: readonly number[], channels: number): void {
+  if (input.length !== 3) {
+    throw new ShapeError(`${layer}: input must be an image [channels, height, width]; got ${shapeText(input)}`);
+  }
+  if (input[0] !== channels) {
+    throw new ShapeError(`${layer}: input has ${input[0]} channels, expected ${channels} (input shape ${shapeText(input)})`);
+  }
+}
+
+export class Conv2d extends Layer {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: [number, number];
+  readonly stride: [number, number];
+  readonly padding: [number, number];
+  readonly dilation: [number, number];
+  readonly groups: number;
+  readonly bias: boolean;
+  private args: ConvArgs = convArgs({ N: 0, Cin: 0, H: 0, W: 0, Cout: 0, Hout: 0, Wout: 0, kH: 0, kW: 0, sH: 0, sW: 0, pH: 0, pW: 0, dH: 0, dW: 0, groups: 1 });
+  private w?: ParamSlot;
+  private b?: ParamSlot;
+
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dLayerOptions = {}) {
+    super();
+    this.inChannels = positiveInt('Conv2d', 'inChannels', inChannels);
+    this.outChannels = positiveInt('Conv2d', 'outChannels', outChannels);
+    this.kernelSize = pair(kernelSize, 1, 'Conv2d: kernelSize', 1);
+    const p = convParams('Conv2d', options);
+    this.stride = p.stride;
+    this.padding = p.padding;
+    this.dilation = p.dilation;
+    this.groups = p.groups;
+    this.bias = options.bias ?? true;
+    for (const [what, c] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+      if (c % this.groups !== 0) throw new ShapeError(`Conv2d: ${what} ${c} is not divisible by groups ${this.groups}`);
+    }
+  }
+
+  describe(): string {
+    const [kH, kW] = this.kernelSize;
+    return `Conv2d(${this.inChannels}→${this.outChannels}, kernel ${kH === kW ? kH : `${kH}x${kW}`})`;
+  }
+
+  get weightShape(): number[] {
+    return [this.outChannels, this.inChannels / this.groups, ...this.kernelSize];
+  }
+
+  outputShapeFor(input: readonly number[]): number[] {
+    checkImageInput(this.describe(), input, this.inChannels);
+    const g = conv2dGeometry(this.describe(), [1, ...input], this.weightShape, this, { x: 'input', weight: 'weight' });
+    return [g.Cout, g.Hout, g.Wout];
+  }
+
+  plan(p: Planner, batchSize: number, k: Kernels): void {
+    const g = conv2dGeometry(this.describe(), [batchSize, ...this.inputShape], this.weightShape, this);
+    this.args = convArgs(g);
+    const fanIn = (this.inChannels / this.groups) * this.kernelSize[0] * this.kernelSize[1];
+    this.w = p.parameter('weight', this.weightShape, uniformInit(fanIn));
+    if (this.bias) this.b = p.parameter('bias', [this.outChannels], uniformInit(fanIn));
+    p.scratch(k.conv2d_scratch_bytes(...this.args));
+  }
+
+  forward({ k, x, y, n, scratch }: Pass): void {
+    this.args[0] = n;
+    k.conv2d_forward(y, x, this.w!.value.offset, this.b?.value.offset ?? 0, scratch, ...this.args);
+  }
+
+  backward({ k, x, dy, dx, n, scratch }: BackwardPass): void {
+    const a = this.args;
+    a[0] = n;
+    k.conv2d_backward_filter(this.w!.grad.offset, x, dy, scratch, ...a);
+    if (this.b) k.conv2d_backward_bias(this.b.grad.offset, dy, n, this.outChannels, a[5] * a[6]);
+    if (dx) k.conv2d_backward_input(dx, dy, this.w!.value.offset, scratch, ...a);
+  }
+}

@@ -1,0 +1,13 @@
+export { Layer } from './layer.js';
+export { Conv2d, type Conv2dLayerOptions } from './conv2d.js';
+export { ConvTranspose2d, type ConvTranspose2dLayerOptions } from './conv-transpose2d.js';
+export { MaxPool2d, type MaxPool2dLayerOptions } from './max-pool2d.js';
+export { AvgPool2d, type AvgPool2dLayerOptions } from './avg-pool2d.js';
+export { Linear, type LinearLayerOptions } from './linear.js';
+export { ReLU } from './relu.js';
+export { LeakyReLU } from './leaky-relu.js';
+export { Sigmoid } from './sigmoid.js';
+export { Tanh } from './tanh.js';
+export { Flatten } from './flatten.js';
+export { Dropout } from './dropout.js';
+export { BatchNorm2d, type BatchNorm2dOptions } from './batch-norm2d.js';
