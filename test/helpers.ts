@@ -42,6 +42,12 @@ export function tensor(shape: number[], r: () => number): Tensor4 {
 
 export const f64 = (a: ArrayLike<number>) => Float64Array.from(a);
 
+/** A value computed on first use and then kept: reference results shared by every backend. */
+export function once<T>(f: () => T): () => T {
+  let v: T | undefined;
+  return () => (v ??= f());
+}
+
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`dot: lengths ${a.length} and ${b.length} differ`);
   let s = 0;

@@ -5,7 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, init, backendName } from '../src/index.js';
 import {
-  BACKENDS, conv, convName, convOptions, convSums, expectClose, f64, randomConvCases, refBiasGrad,
+  BACKENDS, conv, convName, once, convOptions, convSums, expectClose, f64, randomConvCases, refBiasGrad,
   refConvBackwardFilter, refConvBackwardInput, refConvForward, rng, tensor, tolFor, wShape, xShape, yShape,
   type ConvGeom,
 } from './helpers.js';
@@ -40,6 +40,26 @@ const CASES: ConvGeom[] = [
 ];
 
 const RANDOM = randomConvCases(0xc0ffee, 16);
+
+// Large enough that each of the three GEMMs spans several packed blocks in every dimension
+// (assembly/gemm.ts blocks rows by 128, depth by 256, columns by 2048): forward is
+// (132 × 288) · (288 × 2115), the filter gradient has depth 2115, the input gradient 288 rows.
+const BLOCKED = conv(1, 32, 132, [45, 47], 3, 1, 1);
+
+// The reference results cost ~10⁸ multiply-adds each, so they are computed once for all backends.
+const blocked = (() => {
+  const g = BLOCKED;
+  const r = rng(424242);
+  const x = tensor(xShape(g), r);
+  const w = tensor(wShape(g), r);
+  const dy = tensor(yShape(g), r);
+  return {
+    g, x, w, dy,
+    y: once(() => refConvForward(g, f64(x.data), f64(w.data), null)),
+    dx: once(() => refConvBackwardInput(g, f64(dy.data), f64(w.data))),
+    dw: once(() => refConvBackwardFilter(g, f64(x.data), f64(dy.data))),
+  };
+})();
 
 describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
   beforeAll(() => init({ backend }));
@@ -85,6 +105,14 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
       expect(db.shape).toEqual([g.Cout]);
       expectClose(db.data, refBiasGrad(f64(dy.data), g.N, g.Cout, g.Hout * g.Wout), tolFor(sums.filter), 'db');
     });
+  });
+
+  it(`${convName(BLOCKED)}: GEMM blocks in every dimension, forward and both gradients`, () => {
+    const { g, x, w, dy } = blocked;
+    const sums = convSums(g);
+    expectClose(conv2d(x, w, null, convOptions(g)).data, blocked.y(), tolFor(sums.forward), 'y');
+    expectClose(conv2dBackwardInput(dy, w, xShape(g), convOptions(g)).data, blocked.dx(), tolFor(sums.input), 'dx');
+    expectClose(conv2dBackwardFilter(x, dy, wShape(g), convOptions(g)).data, blocked.dw(), tolFor(sums.filter), 'dw');
   });
 
   it('defaults: stride 1, no padding, dilation 1, groups 1, no bias', () => {

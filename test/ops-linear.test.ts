@@ -5,13 +5,15 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { init, linear } from '../src/index.js';
 import { backend } from '../src/runtime/backend.js';
 import {
-  BACKENDS, expectClose, f64, randInt, refLinear, refLinearBackwardInput, refLinearBackwardWeight, rng, tensor, tolFor,
+  BACKENDS, expectClose, f64, once, randInt, refLinear, refLinearBackwardInput, refLinearBackwardWeight, rng, tensor, tolFor,
 } from './helpers.js';
 
 // N, inFeatures, outFeatures
 const CASES: [number, number, number][] = [
   [1, 1, 1], [1, 3, 4], [3, 4, 3], [1, 5, 8], [3, 8, 5], [1, 17, 17], [3, 17, 1], [1, 1, 17],
   [5, 33, 9], [2, 64, 10], [7, 100, 13], [3, 9, 4],
+  // Several packed GEMM blocks in every dimension (rows by 128, depth by 256, columns by 2048).
+  [133, 260, 2053],
 ];
 
 function randomCases(seed: number, count: number): [number, number, number][] {
@@ -42,39 +44,47 @@ function backendLinearGrads(N: number, inF: number, outF: number, x: Float32Arra
   return { dx, dw };
 }
 
+/** Data and reference results per case, made once and shared by every backend. */
+const CASE_DATA = [...CASES, ...randomCases(0x11ea2, 8)].map(([N, inF, outF]) => {
+  const r = rng(N * 10007 + inF * 101 + outF);
+  const x = tensor([N, inF], r);
+  const w = tensor([outF, inF], r);
+  const b = tensor([outF], r);
+  const dy = tensor([N, outF], r);
+  return {
+    N, inF, outF, x, w, b, dy,
+    y: once(() => refLinear(N, inF, outF, f64(x.data), f64(w.data), f64(b.data))),
+    yNoBias: once(() => refLinear(N, inF, outF, f64(x.data), f64(w.data), null)),
+    dx: once(() => refLinearBackwardInput(N, inF, outF, f64(dy.data), f64(w.data))),
+    dw: once(() => refLinearBackwardWeight(N, inF, outF, f64(x.data), f64(dy.data))),
+  };
+});
+
 describe.each(BACKENDS)('linear on the %s backend', (backend) => {
   beforeAll(() => init({ backend }));
 
-  describe.each([...CASES, ...randomCases(0x11ea2, 8)].map(([N, inF, outF]) => ({ N, inF, outF })))(
-    'linear N$N in $inF out $outF',
-    ({ N, inF, outF }) => {
-      const r = rng(N * 10007 + inF * 101 + outF);
-      const x = tensor([N, inF], r);
-      const w = tensor([outF, inF], r);
-      const b = tensor([outF], r);
-      const dy = tensor([N, outF], r);
+  describe.each(CASE_DATA)('linear N$N in $inF out $outF', (c) => {
+    const { N, inF, outF, x, w, b, dy } = c;
 
-      it('forward with bias', () => {
-        const y = linear(x, w, b);
-        expect(y.shape).toEqual([N, outF]);
-        expectClose(y.data, refLinear(N, inF, outF, f64(x.data), f64(w.data), f64(b.data)), tolFor(inF + 1), 'y');
-      });
+    it('forward with bias', () => {
+      const y = linear(x, w, b);
+      expect(y.shape).toEqual([N, outF]);
+      expectClose(y.data, c.y(), tolFor(inF + 1), 'y');
+    });
 
-      it('forward without bias', () => {
-        const y = linear(x, w);
-        expect(y.shape).toEqual([N, outF]);
-        expectClose(y.data, refLinear(N, inF, outF, f64(x.data), f64(w.data), null), tolFor(inF), 'y');
-        expectClose(linear(x, w, null).data, y.data, { atol: 0, rtol: 0 }, 'bias null');
-      });
+    it('forward without bias', () => {
+      const y = linear(x, w);
+      expect(y.shape).toEqual([N, outF]);
+      expectClose(y.data, c.yNoBias(), tolFor(inF), 'y');
+      expectClose(linear(x, w, null).data, y.data, { atol: 0, rtol: 0 }, 'bias null');
+    });
 
-      it('backward input and weight (kernels), weight accumulating', () => {
-        const { dx, dw } = backendLinearGrads(N, inF, outF, x.data, w.data, dy.data);
-        expectClose(dx, refLinearBackwardInput(N, inF, outF, f64(dy.data), f64(w.data)), tolFor(outF), 'dx');
-        const expectedDw = refLinearBackwardWeight(N, inF, outF, f64(x.data), f64(dy.data)).map((v) => v + 0.25);
-        expectClose(dw, expectedDw, tolFor(N + 1), 'dw');
-      });
-    },
-  );
+    it('backward input and weight (kernels), weight accumulating', () => {
+      const { dx, dw } = backendLinearGrads(N, inF, outF, x.data, w.data, dy.data);
+      expectClose(dx, c.dx(), tolFor(outF), 'dx');
+      expectClose(dw, c.dw().map((v) => v + 0.25), tolFor(N + 1), 'dw');
+    });
+  });
 
   it('linear 2 → 3, by hand', () => {
     const x = { data: new Float32Array([1, 2]), shape: [1, 2] };
