@@ -1,0 +1,141 @@
+// The LeNet-5 training step of issue 4 (batch 64, SGD lr 0.01 momentum 0.9, cross-entropy) on our
+// builds beside TensorFlow.js. TensorFlow.js has no Sequential in tfjs-core, so its model is the
+// same network written with core ops and trained through optimizer.minimize (tf.variableGrads).
+import { measure } from './timing.mjs';
+import { OUR_BACKENDS, TF_BACKENDS } from './contenders.mjs';
+import { randomData, rng } from './workloads.mjs';
+
+const BATCH = 64;
+
+function batch() {
+  const x = randomData(BATCH * 28 * 28, 11).map((v) => (v + 1) / 2); // pixel-like values in [0, 1)
+  const next = rng(12);
+  const labels = Int32Array.from({ length: BATCH }, () => Math.floor(next() * 10));
+  return { x, labels };
+}
+
+/** Our LeNet-5, exactly the model of issue 4, compiled on the backend init() selected. */
+function ourModel(api) {
+  const names = ['Sequential', 'Conv2d', 'ReLU', 'MaxPool2d', 'Flatten', 'Linear', 'SGD'];
+  const absent = names.filter((n) => typeof api[n] !== 'function');
+  if (absent.length) throw new NotLanded(`skipped: the model API has not landed: dist/index.js exports no ${absent.join(', ')}`);
+  const { Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear, SGD } = api;
+  const model = new Sequential([
+    new Conv2d(1, 6, 5), new ReLU(), new MaxPool2d(2),
+    new Conv2d(6, 16, 5, { stride: 1, padding: 0 }), new ReLU(), new MaxPool2d(2),
+    new Flatten(), new Linear(256, 120), new ReLU(), new Linear(120, 84), new ReLU(), new Linear(84, 10),
+  ]);
+  model.compile({ inputShape: [1, 28, 28], batchSize: BATCH, loss: 'crossEntropy', optimizer: new SGD({ lr: 0.01, momentum: 0.9 }) });
+  return model;
+}
+
+/** The same network in TensorFlow.js (NHWC), PyTorch's default initialisation ranges. */
+function tfModel(tf, { x, labels }) {
+  let seed = 100;
+  const param = (shape, fanIn) => {
+    const bound = 1 / Math.sqrt(fanIn);
+    return tf.variable(tf.randomUniform(shape, -bound, bound, 'float32', seed++));
+  };
+  const p = {
+    c1w: param([5, 5, 1, 6], 25), c1b: param([6], 25),
+    c2w: param([5, 5, 6, 16], 150), c2b: param([16], 150),
+    f1w: param([256, 120], 256), f1b: param([120], 256),
+    f2w: param([120, 84], 120), f2b: param([84], 120),
+    f3w: param([84, 10], 84), f3b: param([10], 84),
+  };
+  const xs = tf.tensor4d(x, [BATCH, 28, 28, 1]);
+  const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+  const loss = () => {
+    let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(xs, p.c1w, 1, 'valid'), p.c1b)), 2, 2, 'valid');
+    h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, p.c2w, 1, 'valid'), p.c2b)), 2, 2, 'valid');
+    h = tf.reshape(h, [BATCH, 256]);
+    h = tf.relu(tf.add(tf.matMul(h, p.f1w), p.f1b));
+    h = tf.relu(tf.add(tf.matMul(h, p.f2w), p.f2b));
+    return tf.losses.softmaxCrossEntropy(onehot, tf.add(tf.matMul(h, p.f3w), p.f3b));
+  };
+  const optimizer = tf.train.momentum(0.01, 0.9);
+  return {
+    step() {
+      const cost = optimizer.minimize(loss, true, Object.values(p));
+      const value = cost.dataSync()[0];
+      cost.dispose();
+      return value;
+    },
+    dispose() {
+      tf.dispose([xs, onehot, ...Object.values(p)]);
+      optimizer.dispose();
+    },
+  };
+}
+
+async function timeStep(name, step, settings) {
+  let firstLoss;
+  const m = await measure(name, () => {
+    const l = step();
+    firstLoss ??= l;
+  }, settings);
+  if (!Number.isFinite(firstLoss)) throw new Error(`the first step's loss is ${firstLoss}`);
+  return { status: 'ok', ...m, firstLoss };
+}
+
+/** Thrown when dist/ has no model API yet: the suite is skipped, not failed. */
+class NotLanded extends Error {}
+
+function failure(e) {
+  if (e instanceof NotLanded) return { status: 'unavailable', message: e.message };
+  const missing = /not registered|not implemented|not supported/i.test(e.message);
+  return { status: missing ? 'missing' : 'error', message: e.message };
+}
+
+export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log }) {
+  const data = batch();
+  const results = [];
+  for (const key of OUR_BACKENDS) {
+    let r;
+    if (ourUnavailable[key]) r = { status: 'unavailable', message: ourUnavailable[key] };
+    else {
+      let model;
+      try {
+        await api.init({ backend: key });
+        model = ourModel(api);
+        r = await timeStep(`lenet ${key}`, () => model.trainStep(data.x, data.labels), settings);
+      } catch (e) {
+        r = failure(e);
+      } finally {
+        model?.dispose?.();
+      }
+    }
+    results.push({ model: 'wasm-cnn Sequential', key, ...r });
+  }
+  for (const backend of TF_BACKENDS) {
+    const key = `tf-${backend}`;
+    let r;
+    if (backend === 'wasm' && tfInfo.wasmError) r = { status: 'unavailable', message: tfInfo.wasmError };
+    else {
+      let model;
+      try {
+        await tf.setBackend(backend);
+        model = tfModel(tf, data);
+        r = await timeStep(`lenet ${key}`, model.step, settings);
+      } catch (e) {
+        r = failure(e);
+      } finally {
+        model?.dispose();
+      }
+    }
+    results.push({ model: 'TensorFlow.js core ops', key, ...r });
+  }
+  for (const r of results) {
+    log(`lenet ${r.key}: ${r.status === 'ok' ? `${r.medianMs.toFixed(2)} ms/step, first loss ${r.firstLoss.toFixed(4)}` : `${r.status}: ${r.message}`}`);
+  }
+  const losses = results.filter((r) => r.status === 'ok').map((r) => `${r.key} ${r.firstLoss.toFixed(3)}`);
+  return {
+    batch: BATCH,
+    results,
+    about: [
+      'LeNet-5 as in issue 4: Conv2d(1,6,5) ReLU MaxPool2d(2) Conv2d(6,16,5) ReLU MaxPool2d(2) Flatten Linear(256,120) ReLU Linear(120,84) ReLU Linear(84,10); one timed call = one training step on a fixed random batch of 64 (forward, cross-entropy, backward, SGD momentum update), the loss read back as a number.',
+      'wasm-cnn: `Sequential.compile({ batchSize: 64, loss: \'crossEntropy\', optimizer: new SGD({ lr: 0.01, momentum: 0.9 }) })`, timed `model.trainStep(x, labels)`. TensorFlow.js: the same network in NHWC written with tfjs-core ops (conv2d + bias add, relu, maxPool, matMul, `tf.losses.softmaxCrossEntropy`), trained by `tf.train.momentum(0.01, 0.9).minimize` (tf.variableGrads), loss read with `dataSync()`; tfjs-layers is not used.',
+      `First-step losses (about ln 10 ≈ 2.303 for an untrained net): ${losses.join(', ') || 'none measured'}.`,
+    ],
+  };
+}

@@ -1,0 +1,189 @@
+// Turns the measurements into the terminal tables and bench/RESULTS.md. Nothing here measures or
+// estimates: a cell without a measurement says why it has none.
+import { LABELS } from './contenders.mjs';
+import { RELATIVE_TOLERANCE } from './check.mjs';
+
+const COLUMNS = ['relaxed-simd', 'simd', 'scalar', 'js', 'tf-wasm', 'tf-cpu'];
+const OURS = ['relaxed-simd', 'simd', 'scalar'];
+const PEERS = ['js', 'tf-wasm', 'tf-cpu'];
+
+function fmtMs(ms) {
+  if (ms < 1) return ms.toFixed(3);
+  if (ms < 10) return ms.toFixed(2);
+  if (ms < 100) return ms.toFixed(1);
+  return ms.toFixed(0);
+}
+
+function fmtRatio(r) {
+  return `×${r < 10 ? r.toFixed(2) : r < 100 ? r.toFixed(1) : r.toFixed(0)}`;
+}
+
+function gflops(row, cell) {
+  return row.flops / (cell.medianMs * 1e6);
+}
+
+/** Collects footnotes so that each distinct message is printed once and cited by number. */
+class Notes {
+  list = [];
+  cite(text) {
+    let i = this.list.indexOf(text);
+    if (i < 0) i = this.list.push(text) - 1;
+    return `[${i + 1}]`;
+  }
+}
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => cells.map((c, i) => (i < 2 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+  const terminal = [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  const align = header.map((_, i) => (i < 2 ? '---' : '---:'));
+  const md = [header, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  return { terminal, md };
+}
+
+function timeCell(row, key, notes) {
+  const cell = row.cells[key];
+  if (!cell) return 'not run';
+  if (cell.status !== 'ok') {
+    const word = { missing: 'missing', unavailable: 'n/a', error: 'error' }[cell.status];
+    return `${word} ${notes.cite(`${LABELS[key]}: ${cell.message}`)}`;
+  }
+  let text = fmtMs(cell.medianMs);
+  if (cell.cold) text += ` ${notes.cite('single cold call (--quick does not sample calls slower than its limit)')}`;
+  else if (cell.samples.length < 3) text += ` (n=${cell.samples.length})`;
+  if (cell.check?.verdict === 'wrong') text += ` WRONG ${notes.cite(`${LABELS[key]} ${row.workload.id} ${row.op}: ${cell.check.detail}`)}`;
+  if (cell.check?.verdict === 'unchecked') text += ` unchecked ${notes.cite(cell.check.detail)}`;
+  if (cell.note) text += ` ${notes.cite(`${LABELS[key]} ${row.workload.id} ${row.op}: ${cell.note}`)}`;
+  return text;
+}
+
+function ratio(row, ours, peer) {
+  const a = row.cells[ours];
+  const b = row.cells[peer];
+  if (a?.status !== 'ok' || b?.status !== 'ok') return '—';
+  return fmtRatio(b.medianMs / a.medianMs);
+}
+
+/** The targets of issue 3, each judged on this run's numbers only. */
+function targets(rows) {
+  const find = (id, op) => rows.find((r) => r.workload.id === id && r.op === op);
+  const out = [];
+  const speedup = (id, op, ours, peer, goal) => {
+    const row = find(id, op);
+    if (!row) return;
+    const a = row.cells[ours];
+    const b = row.cells[peer];
+    const what = `${id} ${op}: ${LABELS[ours]} ≥ ${goal}× ${LABELS[peer]}`;
+    if (a?.status !== 'ok' || b?.status !== 'ok') {
+      out.push([what, 'not measured', `${[a, b].filter((c) => c?.status !== 'ok').map((c) => c?.status ?? 'not run').join(', ')}`]);
+      return;
+    }
+    const r = b.medianMs / a.medianMs;
+    out.push([what, fmtRatio(r), r >= goal ? 'met' : 'NOT met']);
+  };
+  for (const id of ['C1', 'C2', 'C3', 'C4']) speedup(id, 'conv2d', 'simd', 'tf-wasm', 1);
+  for (const id of ['C1', 'C3']) speedup(id, 'conv2d', 'relaxed-simd', 'tf-wasm', 1.25);
+  for (const id of ['C1', 'C2', 'C3', 'C4']) speedup(id, 'conv2dBackwardInput', 'simd', 'tf-wasm', 8);
+  for (const id of ['C1', 'C3']) {
+    const row = find(id, 'conv2dBackwardFilter');
+    if (!row) continue;
+    const c = row.cells.simd;
+    const what = `${id} conv2dBackwardFilter: simd ≥ 25 GFLOP/s`;
+    if (c?.status !== 'ok') out.push([what, 'not measured', c?.status ?? 'not run']);
+    else out.push([what, `${gflops(row, c).toFixed(1)} GFLOP/s`, gflops(row, c) >= 25 ? 'met' : 'NOT met']);
+  }
+  for (const [id, kind] of [['P1', 'maxPool2d'], ['P2', 'avgPool2d']]) {
+    speedup(id, kind, 'simd', 'tf-wasm', 1);
+    speedup(id, `${kind}Backward`, 'simd', 'tf-wasm', 10);
+  }
+  for (const id of ['C1', 'C2', 'C3', 'C4']) {
+    for (const op of ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter']) speedup(id, op, 'scalar', 'js', 5);
+  }
+  return out;
+}
+
+function lenetTable(lenet, notes) {
+  const header = ['model', 'backend', 'median ms / step', 'images / s', 'samples', 'vs tfjs-cpu'];
+  const tfCpu = lenet.results.find((r) => r.key === 'tf-cpu');
+  const rows = lenet.results.map((r) => {
+    if (r.status !== 'ok') {
+      const word = r.status === 'missing' ? 'cannot train' : r.status === 'unavailable' ? 'n/a' : 'error';
+      return [r.model, LABELS[r.key], `${word} ${notes.cite(`LeNet: ${r.message}`)}`, '—', '—', '—'];
+    }
+    const vs = tfCpu?.status === 'ok' && r.key !== 'tf-cpu' ? fmtRatio(tfCpu.medianMs / r.medianMs) : '—';
+    const ms = fmtMs(r.medianMs) + (r.cold ? ` ${notes.cite('single cold call (--quick does not sample calls slower than its limit)')}` : '');
+    return [r.model, LABELS[r.key], ms, Math.round((lenet.batch * 1000) / r.medianMs).toLocaleString('en-US'), r.samples.length, vs];
+  });
+  return table(header, rows);
+}
+
+export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial }) {
+  const notes = new Notes();
+  const label = (row) => [row.workload.id, row.op];
+  const times = table(['id', 'op', ...COLUMNS.map((k) => LABELS[k])], rows.map((r) => [...label(r), ...COLUMNS.map((k) => timeCell(r, k, notes))]));
+  const convRows = rows.filter((r) => r.flops !== null);
+  const gf = table(
+    ['id', 'op', 'GFLOP', ...COLUMNS.map((k) => LABELS[k])],
+    convRows.map((r) => [...label(r), (r.flops / 1e9).toFixed(3), ...COLUMNS.map((k) => (r.cells[k]?.status === 'ok' ? gflops(r, r.cells[k]).toFixed(2) : '—'))]),
+  );
+  const ratios = table(
+    ['id', 'op', 'ours', ...PEERS.map((p) => `vs ${LABELS[p]}`)],
+    rows.flatMap((r) => OURS.map((o) => [...label(r), LABELS[o], ...PEERS.map((p) => ratio(r, o, p))])),
+  );
+  const goal = table(['target (issue 3)', 'measured', 'verdict'], targets(rows));
+  const lenetT = lenet ? lenetTable(lenet, notes) : null;
+
+  const tfWasm = tfInfo.wasmError
+    ? `wasm backend unavailable (${tfInfo.wasmError})`
+    : `wasm backend (XNNPACK; SIMD build: ${tfInfo.wasmSimd ? 'yes' : 'no'}, threads: ${tfInfo.wasmThreads})`;
+  const unavailable = Object.entries(ourUnavailable).map(([k, m]) => `${k}: ${m}`);
+  const mode = args.quick ? 'quick' : 'full';
+  const header = [
+    `- Machine: ${machine.cpu}, ${machine.cores} logical cores, ${machine.os}`,
+    `- Node ${machine.node} (${machine.execArgv || 'no flags'}), one thread everywhere`,
+    `- Date: ${machine.date}`,
+    `- Command: \`${machine.command}\`${partial ? ' (a partial run)' : ''}${args.tiny ? ' — TINY workloads, not those of issue 3' : ''}`,
+    `- Peers: TensorFlow.js ${tfInfo.version}: ${tfWasm}; cpu backend (pure JS); \`tf.enableProdMode()\``,
+    `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); the figure is the MEDIAN of benchmark.js's samples (stats.sample); every function is first warmed up (V8 tiers WASM and JS up in the background). Functions whose first call exceeds slowCall get fewer samples (n shown when under 3).`,
+    ...(unavailable.length ? [`- Our backends not run: ${unavailable.join('; ')}`] : []),
+  ];
+  const about = [
+    'wasm-cnn columns: one call of the public functional API from `dist/index.js` (as users import it), after `init({ backend })`; its time includes copying inputs into WASM memory and the output back into a new JS tensor. `js reference` is the `\'js\'` backend: the pure-TypeScript reference kernels of `src/reference/` (float64 accumulation) behind the same API.',
+    'TensorFlow.js columns: NHWC tensors made once outside the timed region (layout conversion is not timed); each timed call runs the op inside `tf.tidy`, reads the result with `dataSync()` and disposes it. Ops: `tf.conv2d`; kernels `Conv2DBackpropInput`, `Conv2DBackpropFilter`, `MaxPoolGrad`, `AvgPoolGrad` through `tf.engine().runKernel`; `tf.maxPool`, `tf.avgPool`. wasm-cnn\'s `maxPool2d` also returns the argmax indices; TensorFlow.js\'s `maxPool` does not.',
+    `Every output is checked against the reference kernels: values off by more than ${RELATIVE_TOLERANCE} × the largest reference magnitude mark the cell WRONG. TensorFlow.js's avgPool leaves padding out of the divisor, so its forward is checked against countIncludePad: false; its AvgPoolGrad divides by the whole window and is checked against countIncludePad: true (PyTorch's default, which wasm-cnn times).`,
+    'Conv FLOPs: 2·N·Cout·Hout·Wout·(Cin/groups)·kH·kW for the forward and both gradients. Speed-ups are the peer\'s median time divided by ours (×2 = twice as fast as the peer).',
+  ];
+
+  const sections = [
+    ...(rows.length ? [['Ops: median milliseconds per call', times]] : []),
+    ...(convRows.length ? [['Convolutions: GFLOP/s (from the median)', gf]] : []),
+    ...(rows.length ? [['Speed-ups of our builds over each peer (same run)', ratios]] : []),
+    ...(rows.length ? [['Issue 3 targets, judged on this run', goal]] : []),
+    ...(lenetT ? [[`LeNet-5 training step (batch ${lenet.batch}, SGD lr 0.01 momentum 0.9, cross-entropy)`, lenetT]] : []),
+  ];
+  const lenetAbout = lenet ? lenet.about : ['LeNet: not run (filtered out by --only).'];
+  const noteLines = notes.list.map((n, i) => `[${i + 1}] ${n}`);
+
+  const terminal = [
+    'wasm-cnn benchmarks',
+    ...header,
+    '',
+    ...sections.flatMap(([title, t]) => [title, t.terminal, '']),
+    ...lenetAbout,
+    '',
+    ...noteLines,
+  ].join('\n');
+  const markdown = [
+    '# wasm-cnn benchmarks',
+    '',
+    'Generated by `npm run bench` (bench/run.mjs); regenerate rather than edit.',
+    '',
+    ...header,
+    '',
+    ...about.flatMap((p) => [p, '']),
+    ...sections.flatMap(([title, t]) => [`## ${title}`, '', t.md, '']),
+    ...lenetAbout.flatMap((p) => [p, '']),
+    ...(noteLines.length ? ['## Notes', '', ...noteLines.flatMap((n) => [n, ''])] : []),
+  ].join('\n');
+  return { terminal, markdown };
+}

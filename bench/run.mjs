@@ -1,0 +1,147 @@
+// npm run bench [-- --quick] [-- --only C1,P2,lenet] [-- --tiny] [-- --out FILE]
+//
+// Times wasm-cnn's public API (dist/, as users get it) on each backend beside TensorFlow.js's wasm
+// and cpu backends, all in this one process, on the workloads of issue 3 and the LeNet training
+// step of issue 4. Prints the tables and writes them with the machine's description to
+// bench/RESULTS.md (a full run) or to FILE / a temporary file (any partial run).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { SETTINGS, measure } from './timing.mjs';
+import { CONV_WORKLOADS, POOL_WORKLOADS, tiny, convInputs, poolInputs, convFlops } from './workloads.mjs';
+import { OUR_BACKENDS, TF_BACKENDS, OPS, prepareOurs, prepareTf, loadTf } from './contenders.mjs';
+import { compareToReference } from './check.mjs';
+import { benchLenet } from './lenet.mjs';
+import { renderReport } from './report.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    tiny: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+const settings = args.quick ? SETTINGS.quick : SETTINGS.full;
+const only = args.only ? new Set(args.only.split(',').map((s) => s.trim().toUpperCase())) : null;
+const selected = (id) => !only || only.has(id.toUpperCase());
+const partial = args.quick || args.tiny || only !== null;
+const log = (line) => process.stderr.write(`${line}\n`);
+
+const api = await import('../dist/index.js').catch((e) => ({ loadError: `cannot import dist/index.js: ${e.message}` }));
+
+/** Why each of our backends cannot run here (absent when it can). */
+const ourUnavailable = {};
+for (const name of OUR_BACKENDS) {
+  if (api.loadError) {
+    ourUnavailable[name] = api.loadError;
+    continue;
+  }
+  try {
+    await api.init({ backend: name });
+    if (api.backendName() !== name) throw new Error(`init({ backend: '${name}' }) gave ${api.backendName()}`);
+  } catch (e) {
+    ourUnavailable[name] = e.message;
+  }
+}
+
+const { tf, info: tfInfo } = await loadTf();
+
+/** Runs one contender on one op; returns a table cell. */
+async function runContender(key, op, w, inputs) {
+  let prepared;
+  let tfBefore;
+  try {
+    if (key.startsWith('tf-')) {
+      const backend = key.slice(3);
+      if (backend === 'wasm' && tfInfo.wasmError) return { status: 'unavailable', message: tfInfo.wasmError };
+      await tf.setBackend(backend);
+      tfBefore = tf.memory().numTensors;
+      prepared = prepareTf(tf, op, w, inputs);
+    } else {
+      if (ourUnavailable[key]) return { status: 'unavailable', message: ourUnavailable[key] };
+      await api.init({ backend: key });
+      prepared = prepareOurs(api, op, w, inputs);
+    }
+  } catch (e) {
+    return { status: 'missing', message: e.message };
+  }
+  let first;
+  const fn = () => {
+    const r = prepared.run();
+    if (first === undefined) first = r;
+  };
+  try {
+    const m = await measure(`${w.id} ${op} ${key}`, fn, settings);
+    const cell = { status: 'ok', ...m, output: prepared.result(first), checkAgainst: prepared.checkAgainst };
+    if (tfBefore !== undefined) {
+      prepared.dispose();
+      const leaked = tf.memory().numTensors - tfBefore;
+      if (leaked !== 0) cell.note = `${leaked} TensorFlow.js tensors leaked`;
+    }
+    return cell;
+  } catch (e) {
+    prepared.dispose?.();
+    const missing = /not registered|not implemented|not supported/i.test(e.message);
+    return { status: missing ? 'missing' : 'error', message: e.message };
+  }
+}
+
+/** The reference answer for a check, from the 'js' backend (the reference kernels). */
+function referenceFor(row, cells, semantics, w, inputs) {
+  if (semantics !== 'excludePad') return cells.js?.status === 'ok' ? cells.js.output : undefined;
+  if (ourUnavailable.js) return undefined;
+  row.excludePadRef ??= (async () => {
+    await api.init({ backend: 'js' });
+    return api.avgPool2d(inputs.x, { kernelSize: w.k, stride: w.stride, padding: w.pad, countIncludePad: false }).data;
+  })();
+  return row.excludePadRef;
+}
+
+const rows = [];
+const order = ['js', 'relaxed-simd', 'simd', 'scalar', ...TF_BACKENDS.map((b) => `tf-${b}`)];
+for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
+  if (!selected(base.id)) continue;
+  const w = args.tiny ? tiny(base) : base;
+  const isConv = 'Cin' in w;
+  const inputs = isConv ? convInputs(w) : poolInputs(w);
+  for (const op of OPS[isConv ? 'conv' : w.kind]) {
+    const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
+    for (const key of order) {
+      const cell = await runContender(key, op, w, inputs);
+      row.cells[key] = cell;
+      log(`${w.id} ${op} ${key}: ${cell.status === 'ok' ? `${cell.medianMs.toFixed(3)} ms (${cell.samples.length} samples)` : `${cell.status}: ${cell.message}`}`);
+    }
+    for (const [key, cell] of Object.entries(row.cells)) {
+      if (cell.status !== 'ok') continue;
+      if (key === 'js') cell.check = { verdict: 'oracle' };
+      else cell.check = compareToReference(cell.output, await referenceFor(row, row.cells, cell.checkAgainst, w, inputs));
+    }
+    for (const cell of Object.values(row.cells)) delete cell.output;
+    delete row.excludePadRef;
+    rows.push(row);
+  }
+}
+
+let lenet = null;
+if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log });
+
+const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  os: `${os.type()} ${os.release()} ${os.arch()}`,
+  node: process.version,
+  date: new Date().toISOString(),
+  command,
+  execArgv: process.execArgv.join(' '),
+};
+const { terminal, markdown } = renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial });
+process.stdout.write(`${terminal}\n`);
+
+const out = args.out ?? (partial ? path.join(os.tmpdir(), 'wasm-cnn-bench-RESULTS.md') : path.join(here, 'RESULTS.md'));
+fs.writeFileSync(out, markdown);
+log(`wrote ${out}${partial && !args.out ? ' (a partial run never overwrites bench/RESULTS.md)' : ''}`);
