@@ -22,6 +22,11 @@
 // - divisor = countIncludePad ? poolSize : (hend − hstart)·(wend − wstart) after clipping.
 // - A window with no in-bounds element yields 0 and receives no gradient.
 // - The backward adds dy / divisor to every in-bounds element of the window.
+//
+// Speed: the outputs of a row whose window lies wholly inside the row ("interior" columns) are
+// computed four at a time in the SIMD builds when the stride is 1 or 2; the few border columns and
+// other strides take the scalar path. The max comparisons are branchless (random data would make
+// every branch a coin toss).
 import { at, ld, st, zero } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
@@ -30,35 +35,96 @@ import { at, ld, st, zero } from './simd';
   return start >= 0 ? start : start + (-start + step - 1) / step * step;
 }
 
+/** First output column ow whose window start ow·sW − pW is ≥ 0 (clamped to Wout). */
+// @ts-ignore: decorator
+@inline function interiorStart(Wout: i32, sW: i32, pW: i32): i32 {
+  return min(Wout, (pW + sW - 1) / sW);
+}
+
+/** One past the last output column whose window end ow·sW − pW + span ≤ W (at least `lo`). */
+// @ts-ignore: decorator
+@inline function interiorEnd(Wout: i32, W: i32, sW: i32, pW: i32, span: i32, lo: i32): i32 {
+  const room = W + pW - span;
+  return room < 0 ? lo : max(lo, min(Wout, room / sW + 1));
+}
+
+/** Whether four consecutive outputs can be read as one vector: stride 1 or 2. */
+// @ts-ignore: decorator
+@inline function vectorStride(sW: i32): bool {
+  return sW == 1 || sW == 2;
+}
+
+/** The four values at p, p + s, p + 2s, p + 3s for s = 1 or 2, reading nothing past the last. */
+// @ts-ignore: decorator
+@inline function load4(p: usize, s: i32): v128 {
+  if (s == 1) return v128.load(p);
+  return v128.shuffle<f32>(v128.load(p), v128.load(p, 12), 0, 2, 5, 7);
+}
+
+/** Scalar max over window rows [h0, h1) step dH, columns [w0, w1) step dW of the plane at xp;
+ *  writes the maximum to y and its flat index to idx. Branchless: the running maximum is kept as
+ *  bits so that the selects are integer cmovs. */
+// @ts-ignore: decorator
+@inline function maxWindow(y: usize, idx: usize, xp: usize, W: i32,
+  h0: i32, h1: i32, dH: i32, w0: i32, w1: i32, dW: i32): void {
+  let m = -Infinity as f32;
+  let index = h0 * W + w0;
+  for (let h = h0; h < h1; h += dH) {
+    for (let w = w0; w < w1; w += dW) {
+      const i = h * W + w;
+      const v = ld(xp, i);
+      const take = <i32>(v > m) | <i32>(v != v);
+      m = reinterpret<f32>(select<i32>(reinterpret<i32>(v), reinterpret<i32>(m), take));
+      index = select<i32>(i, index, take);
+    }
+  }
+  store<f32>(y, m);
+  store<i32>(idx, index);
+}
+
 export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   indices: usize, // (NC, Hout, Wout) i32, overwritten
   x: usize, // (NC, H, W) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
+  const span = (kW - 1) * dW + 1;
+  const owA = interiorStart(Wout, sW, pW), owB = interiorEnd(Wout, W, sW, pW, span, owA);
   for (let p = 0; p < NC; p++) {
     const xp = at(x, p * H * W);
-    const o = p * Hout * Wout;
     for (let oh = 0; oh < Hout; oh++) {
       const hs = oh * sH - pH;
       const h0 = firstInBounds(hs, dH), h1 = min(hs + (kH - 1) * dH + 1, H);
-      const yRow = at(y, o + oh * Wout), iRow = at(indices, o + oh * Wout);
-      for (let ow = 0; ow < Wout; ow++) {
+      const o = (p * Hout + oh) * Wout;
+      const yRow = at(y, o), iRow = at(indices, o);
+      let ow = 0;
+      for (; ow < owA; ow++) {
         const ws = ow * sW - pW;
-        const w0 = firstInBounds(ws, dW), w1 = min(ws + (kW - 1) * dW + 1, W);
-        let m = -Infinity as f32;
-        let index = h0 * W + w0;
-        for (let h = h0; h < h1; h += dH) {
-          const xRow = at(xp, h * W);
-          for (let w = w0; w < w1; w += dW) {
-            const v = ld(xRow, w);
-            if (v > m || v != v) {
-              m = v;
-              index = h * W + w;
+        maxWindow(at(yRow, ow), at(iRow, ow), xp, W, h0, h1, dH, firstInBounds(ws, dW), min(ws + span, W), dW);
+      }
+      if (ASC_FEATURE_SIMD) {
+        if (vectorStride(sW)) {
+          const lanes = sW == 1 ? i32x4(0, 1, 2, 3) : i32x4(0, 2, 4, 6);
+          for (; ow + 4 <= owB; ow += 4) {
+            const ws = ow * sW - pW;
+            let m = f32x4.splat(-Infinity);
+            let index = i32x4.add(i32x4.splat(h0 * W + ws), lanes);
+            for (let h = h0; h < h1; h += dH) {
+              for (let kw = 0; kw < kW; kw++) {
+                const i = h * W + ws + kw * dW;
+                const v = load4(at(xp, i), sW);
+                const take = v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
+                m = v128.bitselect(v, m, take);
+                index = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), index, take);
+              }
             }
+            v128.store(at(yRow, ow), m);
+            v128.store(at(iRow, ow), index);
           }
         }
-        st(yRow, ow, m);
-        store<i32>(at(iRow, ow), index);
+      }
+      for (; ow < Wout; ow++) {
+        const ws = ow * sW - pW;
+        maxWindow(at(yRow, ow), at(iRow, ow), xp, W, h0, h1, dH, firstInBounds(ws, dW), min(ws + span, W), dW);
       }
     }
   }
@@ -69,9 +135,10 @@ export function maxpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   indices: usize, // (NC, Hout, Wout) i32, from the forward
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32): void {
   const HW = H * W, P = Hout * Wout;
-  zero(dx, NC * HW);
   for (let p = 0; p < NC; p++) {
+    // Zeroing plane by plane keeps the plane in cache for the scatter that follows.
     const dxp = at(dx, p * HW), dyp = at(dy, p * P), ip = at(indices, p * P);
+    zero(dxp, HW);
     for (let i = 0; i < P; i++) {
       const index = load<i32>(at(ip, i));
       if (<u32>index < <u32>HW) st(dxp, index, ld(dxp, index) + ld(dyp, i));
@@ -79,34 +146,62 @@ export function maxpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   }
 }
 
-/** Divisor of an average window: padded extent rows [phs, phe) × columns [pws, pwe), in-bounds
- *  extent [h0, h1) × [w0, w1). */
+/** The PyTorch divisor of the average window over padded rows [phs, phe) and in-bounds rows
+ *  [h0, h1), columns likewise; 0 means the window has no in-bounds element (its output is 0). */
 // @ts-ignore: decorator
-@inline function avgDivisor(phs: i32, phe: i32, pws: i32, pwe: i32, h0: i32, h1: i32, w0: i32,
+@inline function avgDivisor(phs: i32, phe: i32, h0: i32, h1: i32, pws: i32, pwe: i32, w0: i32,
   w1: i32, countIncludePad: i32): f32 {
+  if (h0 >= h1 || w0 >= w1) return 0;
   return <f32>(countIncludePad ? (phe - phs) * (pwe - pws) : (h1 - h0) * (w1 - w0));
+}
+
+/** Scalar sum of x over rows [h0, h1), columns [w0, w1) of the plane at xp. */
+// @ts-ignore: decorator
+@inline function windowSum(xp: usize, W: i32, h0: i32, h1: i32, w0: i32, w1: i32): f32 {
+  let s: f32 = 0;
+  for (let h = h0; h < h1; h++) {
+    const row = at(xp, h * W);
+    for (let w = w0; w < w1; w++) s += ld(row, w);
+  }
+  return s;
 }
 
 export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   x: usize, // (NC, H, W) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
+  const owA = interiorStart(Wout, sW, pW), owB = interiorEnd(Wout, W, sW, pW, kW, owA);
   for (let p = 0; p < NC; p++) {
     const xp = at(x, p * H * W);
     for (let oh = 0; oh < Hout; oh++) {
       const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
       const h0 = max(phs, 0), h1 = min(phe, H);
       const yRow = at(y, (p * Hout + oh) * Wout);
-      for (let ow = 0; ow < Wout; ow++) {
-        const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
-        const w0 = max(pws, 0), w1 = min(pwe, W);
-        let s: f32 = 0;
-        for (let h = h0; h < h1; h++) {
-          const xRow = at(xp, h * W);
-          for (let w = w0; w < w1; w++) s += ld(xRow, w);
+      let ow = 0;
+      if (ASC_FEATURE_SIMD) {
+        // Interior columns: the window is never clipped horizontally, so one divisor serves them.
+        const div = avgDivisor(phs, phe, h0, h1, 0, kW, 0, kW, countIncludePad);
+        if (vectorStride(sW) && div != 0) {
+          const divs = f32x4.splat(div);
+          for (ow = owA; ow + 4 <= owB; ow += 4) {
+            const ws = ow * sW - pW;
+            let s = f32x4.splat(0);
+            for (let h = h0; h < h1; h++) {
+              const row = at(xp, h * W + ws);
+              for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, load4(at(row, kw), sW));
+            }
+            v128.store(at(yRow, ow), f32x4.div(s, divs));
+          }
         }
-        const empty = h0 >= h1 || w0 >= w1;
-        st(yRow, ow, empty ? 0 : s / avgDivisor(phs, phe, pws, pwe, h0, h1, w0, w1, countIncludePad));
+      }
+      // Columns the vector loop did not cover: the left border, then from `ow` on.
+      const vecStart = ow > 0 ? owA : 0;
+      for (let c = 0; c < Wout; c++) {
+        if (c >= vecStart && c < ow) continue;
+        const pws = c * sW - pW, pwe = min(pws + kW, W + pW);
+        const w0 = max(pws, 0), w1 = min(pwe, W);
+        const div = avgDivisor(phs, phe, h0, h1, pws, pwe, w0, w1, countIncludePad);
+        st(yRow, c, div == 0 ? 0 : windowSum(xp, W, h0, h1, w0, w1) / div);
       }
     }
   }
@@ -116,9 +211,9 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   dy: usize, // (NC, Hout, Wout) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
-  zero(dx, NC * H * W);
   for (let p = 0; p < NC; p++) {
     const dxp = at(dx, p * H * W);
+    zero(dxp, H * W);
     for (let oh = 0; oh < Hout; oh++) {
       const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
       const h0 = max(phs, 0), h1 = min(phe, H);
@@ -126,11 +221,12 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
       for (let ow = 0; ow < Wout; ow++) {
         const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
         const w0 = max(pws, 0), w1 = min(pwe, W);
-        if (h0 >= h1 || w0 >= w1) continue;
-        const share = ld(dyRow, ow) / avgDivisor(phs, phe, pws, pwe, h0, h1, w0, w1, countIncludePad);
+        const div = avgDivisor(phs, phe, h0, h1, pws, pwe, w0, w1, countIncludePad);
+        if (div == 0) continue;
+        const share = ld(dyRow, ow) / div;
         for (let h = h0; h < h1; h++) {
-          const dxRow = at(dxp, h * W);
-          for (let w = w0; w < w1; w++) st(dxRow, w, ld(dxRow, w) + share);
+          const row = at(dxp, h * W);
+          for (let w = w0; w < w1; w++) st(row, w, ld(row, w) + share);
         }
       }
     }
