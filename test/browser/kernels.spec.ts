@@ -1,11 +1,9 @@
 // Every functional op on Chromium's WASM build (relaxed SIMD) against the 'js' reference backend,
 // inside a real page: the bundle of kernels.ts, served over HTTP like a user's page.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import type { Server } from 'node:http';
 import { buildKernelTests, root } from '../../demo/build.mjs';
-import { startServer } from '../../demo/serve.mjs';
-import { launch, type Browser } from './chromium.js';
+import { startServer, type Server } from '../../demo/serve.mjs';
+import { launch, pathJoin, type Browser } from './harness.mjs';
 import type { KernelReport } from './kernels.js';
 
 describe('kernels in Chromium', () => {
@@ -15,7 +13,7 @@ describe('kernels in Chromium', () => {
 
   beforeAll(async () => {
     const dist = await buildKernelTests();
-    ({ server, url } = await startServer({ mounts: { '/dist/': dist, '/': join(root, 'test', 'browser') } }));
+    ({ server, url } = await startServer({ mounts: { '/dist/': dist, '/': pathJoin(root, 'test', 'browser') } }));
     browser = await launch();
   });
 

@@ -2,18 +2,14 @@
 // held-out accuracy passes 90%, reads a digit drawn with the mouse, stops and resumes, and saves
 // and loads the weights. A screenshot lands in test/e2e/demo.png (git-ignored).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Server } from 'node:http';
 import type { Page } from 'playwright-core';
 import { root } from '../../demo/build.mjs';
-import { startDemo } from '../../demo/serve.mjs';
-import { launch, type Browser } from '../browser/chromium.js';
+import { startDemo, type Server } from '../../demo/serve.mjs';
+import { launch, pathJoin, readBytes, removeDir, tempDir, type Browser } from '../browser/harness.mjs';
 
 /** How long training may take to pass 90% on held-out digits, on a busy 2-core machine. */
 const TRAINING_BOUND_MS = 180_000;
-const SCREENSHOT = join(root, 'test', 'e2e', 'demo.png');
+const SCREENSHOT = pathJoin(root, 'test', 'e2e', 'demo.png');
 
 interface Status { epoch: number; step: number; loss: number; accuracy: number; backend: string }
 
@@ -49,7 +45,7 @@ describe('demo in Chromium', () => {
   let outdir: string;
 
   beforeAll(async () => {
-    outdir = mkdtempSync(join(tmpdir(), 'wasm-cnn-demo-'));
+    outdir = tempDir('wasm-cnn-demo-');
     ({ server, url } = await startDemo({ from: 'src', outdir }));
     browser = await launch();
   });
@@ -57,7 +53,7 @@ describe('demo in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     server?.close();
-    rmSync(outdir, { recursive: true, force: true });
+    removeDir(outdir);
   });
 
   it('trains LeNet in a worker until held-out accuracy passes 90%, with a falling loss', async () => {
@@ -132,12 +128,12 @@ describe('demo in Chromium', () => {
     const { page, errors } = browser!;
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
     expect(download.suggestedFilename()).toBe('lenet-mnist.safetensors');
-    const file = join(outdir, 'weights.safetensors');
+    const file = pathJoin(outdir, 'weights.safetensors');
     await download.saveAs(file);
-    const bytes = readFileSync(file);
+    const bytes = readBytes(file);
     // safetensors: a little-endian u64 header length, a JSON header, then the tensor bytes.
-    const headerLength = Number(bytes.readBigUInt64LE(0));
-    const header = JSON.parse(bytes.subarray(8, 8 + headerLength).toString('utf8'));
+    const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+    const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
     expect(header['0.weight'].shape).toEqual([6, 1, 5, 5]);
     expect(header['11.bias'].shape).toEqual([10]);
 
