@@ -10,7 +10,7 @@ import type { FromWorker, ToWorker } from './protocol.js';
 const TEST_COUNT = 2000;
 const SPLIT_SEED = 1;
 const BATCH = 64;
-const EPOCHS = 10;
+const EPOCHS = 20;
 /** Steps between two evaluations on the held-out digits. */
 const EVALUATE_EVERY = 25;
 

@@ -7,3 +7,4 @@ export function tempDir(prefix: string): string;
 export function removeDir(dir: string): void;
 export function readBytes(file: string): Uint8Array;
 export function pathJoin(...parts: string[]): string;
+export function listFiles(dir: string): string[];

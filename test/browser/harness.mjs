@@ -4,7 +4,7 @@
 // Chromium is Debian's (apt-get install -y chromium), driven through playwright-core, which
 // brings no browser of its own: no browser download can work here, and CI installs the package
 // in .ci/run.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -47,3 +47,6 @@ export const tempDir = (prefix) => mkdtempSync(join(tmpdir(), prefix));
 export const removeDir = (dir) => rmSync(dir, { recursive: true, force: true });
 export const readBytes = (file) => new Uint8Array(readFileSync(file));
 export const pathJoin = join;
+/** Every file under `dir`, as paths relative to it. */
+export const listFiles = (dir) => readdirSync(dir, { recursive: true, withFileTypes: true })
+  .filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name).slice(dir.length + 1));
