@@ -2,7 +2,7 @@
 // that the page's main thread only draws. `fit` yields to the event loop between steps, which is
 // when 'predict', 'stop' and 'save' messages get their turn.
 import {
-  init, backendName, Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear, SGD,
+  init, backendName, Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear, SGD, type BatchReport,
 } from 'wasm-cnn';
 import { fetchDigits, split, type Digits } from './digits.js';
 import type { FromWorker, ToWorker } from './protocol.js';
@@ -47,28 +47,28 @@ async function trainLoop(): Promise<void> {
   controller = new AbortController();
   const { signal } = controller;
   post({ type: 'state', training: true, reason: 'training' });
+  let reason = 'stopped';
   try {
     while (!signal.aborted && epoch < EPOCHS) {
       epoch++;
       await model.fit({ x: train.images, labels: train.labels }, {
         epochs: 1, shuffle: true, seed: epoch, signal,
-        onBatchEnd: (info: { loss: number; accuracy?: number; imagesPerSecond?: number }) => {
+        onBatchEnd: (info: BatchReport) => {
           step++;
-          post({
-            type: 'step', epoch, step, loss: info.loss,
-            trainAccuracy: info.accuracy ?? Number.NaN, imagesPerSecond: info.imagesPerSecond ?? Number.NaN,
-          });
+          post({ type: 'step', epoch, step, loss: info.loss, trainAccuracy: info.accuracy, imagesPerSecond: info.imagesPerSecond });
           if (step % EVALUATE_EVERY === 0) evaluate();
         },
       });
       if (!signal.aborted) evaluate();
     }
+    if (!signal.aborted) reason = `finished ${EPOCHS} epochs`;
   } catch (error) {
-    if (!signal.aborted) throw error;
+    reason = 'stopped by an error';
+    throw error;
   } finally {
     controller = undefined;
+    post({ type: 'state', training: false, reason });
   }
-  post({ type: 'state', training: false, reason: signal.aborted ? 'stopped' : `finished ${EPOCHS} epochs` });
 }
 
 function predict(id: number, pixels: Float32Array): void {
