@@ -235,6 +235,8 @@ describe('errors', () => {
     expect(() => model.trainStep(big.x, big.labels)).toThrow(/more than the compiled batchSize 4/);
     expect(() => model.compile({ inputShape: [1, 8, 8], batchSize: 0 })).toThrow(TypeError);
     expect(() => new Conv2d(3, 8, 3, { groups: 2 })).toThrow(/not divisible by groups/);
+    // Refused at the Linear, after Conv2d, MaxPool2d and Dropout would have taken the new shapes.
+    expect(() => model.compile({ inputShape: [1, 10, 10], batchSize: 4, optimizer: new SGD() })).toThrow(/input has 100 features/);
     // The model is still usable after every refusal.
     expect(Number.isFinite(model.trainStep(x, labels))).toBe(true);
     model.dispose();

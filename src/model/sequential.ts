@@ -87,17 +87,20 @@ export class Sequential {
     if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
       throw new TypeError('Sequential.compile: optimizer must be an SGD, Adam or AdamW instance');
     }
-    let shape: readonly number[] = [...inputShape];
-    for (const layer of this.layers) {
-      layer.inputShape = shape;
-      shape = layer.outputShapeFor(shape);
-      layer.outputShape = shape;
-    }
+    // Every shape is checked before any layer changes, so that a refused compile leaves a
+    // compiled model as it was.
+    const shapes: (readonly number[])[] = [[...inputShape]];
+    for (const layer of this.layers) shapes.push(layer.outputShapeFor(shapes[shapes.length - 1]));
+    const shape = shapes[shapes.length - 1];
     if (loss === 'crossEntropy' && shape.length !== 1) {
       throw new ShapeError(`Sequential.compile: crossEntropy needs the last layer to give [classes]; it gives ${shapeText(shape)}`);
     }
 
     const b = backend();
+    this.layers.forEach((layer, i) => {
+      layer.inputShape = shapes[i];
+      layer.outputShape = shapes[i + 1];
+    });
     const plan = new MemoryPlan();
     this.layers.forEach((layer, i) => {
       plan.prefix = `${i}.`;
