@@ -27,7 +27,7 @@
 // computed four at a time in the SIMD builds when the stride is 1 or 2; the few border columns and
 // other strides take the scalar path. The max comparisons are branchless (random data would make
 // every branch a coin toss).
-import { at, ld, st, zero } from './simd';
+import { at, ld, st, zero, blend, sum, addScalar } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
 // @ts-ignore: decorator
@@ -61,6 +61,12 @@ import { at, ld, st, zero } from './simd';
   return v128.shuffle<f32>(v128.load(p), v128.load(p, 12), 0, 2, 5, 7);
 }
 
+/** Lanes where v replaces the running maximum m: v > m, or v is NaN. */
+// @ts-ignore: decorator
+@inline function wins(v: v128, m: v128): v128 {
+  return v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
+}
+
 /** Scalar max over window rows [h0, h1) step dH, columns [w0, w1) step dW of the plane at xp;
  *  writes the maximum to y and its flat index to idx. Branchless: the running maximum is kept as
  *  bits so that the selects are integer cmovs. */
@@ -74,7 +80,7 @@ import { at, ld, st, zero } from './simd';
       const i = h * W + w;
       const v = ld(xp, i);
       const take = <i32>(v > m) | <i32>(v != v);
-      m = reinterpret<f32>(select<i32>(reinterpret<i32>(v), reinterpret<i32>(m), take));
+      m = select<f32>(v, m, take);
       index = select<i32>(i, index, take);
     }
   }
@@ -104,18 +110,46 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
       if (ASC_FEATURE_SIMD) {
         if (vectorStride(sW)) {
           const lanes = sW == 1 ? i32x4(0, 1, 2, 3) : i32x4(0, 2, 4, 6);
+          if (kH == 2 && kW == 2 && sW == 2 && dH == 1 && dW == 1 && h1 - h0 == 2) {
+            // The common 2×2 stride-2 window, both rows inside: each row's four windows are the
+            // even/odd lanes of 8 floats, and `take` (−1 where the later element wins) doubles
+            // as the index offset.
+            for (; ow + 4 <= owB; ow += 4) {
+              const i0 = h0 * W + ow * 2 - pW, i1 = i0 + W;
+              const a0 = v128.load(at(xp, i0)), b0 = v128.load(at(xp, i0), 16);
+              const a1 = v128.load(at(xp, i1)), b1 = v128.load(at(xp, i1), 16);
+              const e0 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), o0 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
+              const e1 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), o1 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
+              const t0 = wins(o0, e0), t1 = wins(o1, e1);
+              const m0 = blend(o0, e0, t0), m1 = blend(o1, e1, t1);
+              const t = wins(m1, m0);
+              const base = i32x4.add(i32x4.splat(i0), lanes);
+              const idx0 = i32x4.sub(base, t0), idx1 = i32x4.sub(i32x4.add(base, i32x4.splat(W)), t1);
+              v128.store(at(yRow, ow), blend(m1, m0, t));
+              v128.store(at(iRow, ow), blend(idx1, idx0, t));
+            }
+          }
           for (; ow + 4 <= owB; ow += 4) {
             const ws = ow * sW - pW;
+            // Each window row is reduced on its own from its first element, then merged into the
+            // running result: the rows' chains are independent, and merging an earlier result
+            // with a later one by the same rule keeps "first maximum, last NaN".
             let m = f32x4.splat(-Infinity);
             let index = i32x4.add(i32x4.splat(h0 * W + ws), lanes);
             for (let h = h0; h < h1; h += dH) {
-              for (let kw = 0; kw < kW; kw++) {
-                const i = h * W + ws + kw * dW;
+              let i = h * W + ws;
+              let rm = load4(at(xp, i), sW);
+              let ri = i32x4.add(i32x4.splat(i), lanes);
+              for (let kw = 1; kw < kW; kw++) {
+                i += dW;
                 const v = load4(at(xp, i), sW);
-                const take = v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
-                m = v128.bitselect(v, m, take);
-                index = v128.bitselect(i32x4.add(i32x4.splat(i), lanes), index, take);
+                const take = wins(v, rm);
+                rm = blend(v, rm, take);
+                ri = blend(i32x4.add(i32x4.splat(i), lanes), ri, take);
               }
+              const take = wins(rm, m);
+              m = blend(rm, m, take);
+              index = blend(ri, index, take);
             }
             v128.store(at(yRow, ow), m);
             v128.store(at(iRow, ow), index);
@@ -160,8 +194,7 @@ export function maxpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
 @inline function windowSum(xp: usize, W: i32, h0: i32, h1: i32, w0: i32, w1: i32): f32 {
   let s: f32 = 0;
   for (let h = h0; h < h1; h++) {
-    const row = at(xp, h * W);
-    for (let w = w0; w < w1; w++) s += ld(row, w);
+    s += sum(at(xp, h * W + w0), w1 - w0);
   }
   return s;
 }
@@ -183,12 +216,18 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
         const div = avgDivisor(phs, phe, h0, h1, 0, kW, 0, kW, countIncludePad);
         if (vectorStride(sW) && div != 0) {
           const divs = f32x4.splat(div);
+          const pairs = kW == 2 && sW == 2;
           for (ow = owA; ow + 4 <= owB; ow += 4) {
             const ws = ow * sW - pW;
             let s = f32x4.splat(0);
             for (let h = h0; h < h1; h++) {
               const row = at(xp, h * W + ws);
-              for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, load4(at(row, kw), sW));
+              if (pairs) {
+                const a = v128.load(row), b = v128.load(row, 16);
+                s = f32x4.add(s, f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)));
+              } else {
+                for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, load4(at(row, kw), sW));
+              }
             }
             v128.store(at(yRow, ow), f32x4.div(s, divs));
           }
@@ -211,6 +250,7 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   dy: usize, // (NC, Hout, Wout) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
+  const owA = interiorStart(Wout, sW, pW), owB = interiorEnd(Wout, W, sW, pW, kW, owA);
   for (let p = 0; p < NC; p++) {
     const dxp = at(dx, p * H * W);
     zero(dxp, H * W);
@@ -218,16 +258,34 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
       const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
       const h0 = max(phs, 0), h1 = min(phe, H);
       const dyRow = at(dy, (p * Hout + oh) * Wout);
-      for (let ow = 0; ow < Wout; ow++) {
-        const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
+      let ow = 0;
+      if (ASC_FEATURE_SIMD) {
+        // 2-wide windows at stride 2 tile 8 floats per 4 outputs: each share goes to a lane pair.
+        const div = avgDivisor(phs, phe, h0, h1, 0, kW, 0, kW, countIncludePad);
+        if (kW == 2 && sW == 2 && div != 0) {
+          const divs = f32x4.splat(div);
+          for (ow = owA; ow + 4 <= owB; ow += 4) {
+            const share = f32x4.div(v128.load(at(dyRow, ow)), divs);
+            const lo = v128.shuffle<f32>(share, share, 0, 0, 1, 1);
+            const hi = v128.shuffle<f32>(share, share, 2, 2, 3, 3);
+            const ws = ow * sW - pW;
+            for (let h = h0; h < h1; h++) {
+              const row = at(dxp, h * W + ws);
+              v128.store(row, f32x4.add(v128.load(row), lo));
+              v128.store(row, f32x4.add(v128.load(row, 16), hi), 16);
+            }
+          }
+        }
+      }
+      const vecStart = ow > 0 ? owA : 0;
+      for (let c = 0; c < Wout; c++) {
+        if (c >= vecStart && c < ow) continue;
+        const pws = c * sW - pW, pwe = min(pws + kW, W + pW);
         const w0 = max(pws, 0), w1 = min(pwe, W);
         const div = avgDivisor(phs, phe, h0, h1, pws, pwe, w0, w1, countIncludePad);
         if (div == 0) continue;
-        const share = ld(dyRow, ow) / div;
-        for (let h = h0; h < h1; h++) {
-          const row = at(dxp, h * W);
-          for (let w = w0; w < w1; w++) st(row, w, ld(row, w) + share);
-        }
+        const share = ld(dyRow, c) / div;
+        for (let h = h0; h < h1; h++) addScalar(at(dxp, h * W + w0), share, w1 - w0);
       }
     }
   }

@@ -21,6 +21,14 @@ export function backend_id(): i32 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** Lane-wise `mask ? a : b` for masks whose lanes are all ones or all zeros (comparison results).
+ *  The relaxed build uses laneselect (one blend instruction on x86); plain SIMD a bitselect. */
+// @ts-ignore: decorator
+@inline export function blend(a: v128, b: v128, mask: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i32x4.relaxed_laneselect(a, b, mask);
+  return v128.bitselect(a, b, mask);
+}
+
 /** Byte address of f32 element `i` of the buffer at `p`. */
 // @ts-ignore: decorator
 @inline export function at(p: usize, i: i32): usize {
