@@ -67,24 +67,36 @@ import { at, ld, st, zero, blend, sum, addScalar } from './simd';
   return v128.or(f32x4.gt(v, m), f32x4.ne(v, v));
 }
 
+/** An i32 that orders like the float with these bits (−0 and +0 equal); NaNs are handled apart. */
+// @ts-ignore: decorator
+@inline function orderKey(bits: i32): i32 {
+  return (bits ^ ((bits >> 31) & 0x7fffffff)) + (bits >>> 31);
+}
+
 /** Scalar max over window rows [h0, h1) step dH, columns [w0, w1) step dW of the plane at xp;
- *  writes the maximum to y and its flat index to idx. Branchless: the running maximum is kept as
- *  bits so that the selects are integer cmovs. */
+ *  writes the maximum to y and its flat index to idx. The running maximum is compared as an
+ *  integer key and chosen with integer selects (cmov): a float compare-and-branch would
+ *  mispredict on every other element, and float selects chain through slow GPR↔XMM moves.
+ *  A NaN gets the largest key, so no number displaces it and only a later NaN does. */
 // @ts-ignore: decorator
 @inline function maxWindow(y: usize, idx: usize, xp: usize, W: i32,
   h0: i32, h1: i32, dH: i32, w0: i32, w1: i32, dW: i32): void {
-  let m = -Infinity as f32;
+  let bits = 0xff800000 as i32; // -Infinity
+  let key = orderKey(bits);
   let index = h0 * W + w0;
   for (let h = h0; h < h1; h += dH) {
     for (let w = w0; w < w1; w += dW) {
       const i = h * W + w;
-      const v = ld(xp, i);
-      const take = <i32>(v > m) | <i32>(v != v);
-      m = select<f32>(v, m, take);
+      const vb = load<i32>(at(xp, i));
+      const nan = <i32>(ld(xp, i) != ld(xp, i));
+      const vk = select<i32>(i32.MAX_VALUE, orderKey(vb), nan);
+      const take = <i32>(vk > key) | nan;
+      key = select<i32>(vk, key, take);
+      bits = select<i32>(vb, bits, take);
       index = select<i32>(i, index, take);
     }
   }
-  store<f32>(y, m);
+  store<i32>(y, bits);
   store<i32>(idx, index);
 }
 
