@@ -12,9 +12,12 @@
 // Scratch (conv2d_scratch_bytes): one col buffer (K, P), then the GEMM's packing area, sized for
 // the largest of the three GEMMs above. A 1×1, stride-1, unpadded convolution needs no col: the
 // image itself is the (Cg, H·W) matrix, and the input gradient is written by the GEMM directly.
+// Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM: with one input channel per output
+// channel the product is a sum over the kH·kW taps of a scaled, shifted plane, done tap by tap
+// (`depthwiseTap`) without col; the GEMM would pad M = Og to 4 rows around a K of kH·kW.
 import { sgemm, sgemm_scratch_bytes } from './gemm';
-import { im2col, col2im } from './im2col';
-import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
+import { im2col, col2im, firstInside, firstPast } from './im2col';
+import { at, ld, st, zero, fill, addInto, addScalar, sum, axpy, dot } from './simd';
 
 /** Whether the convolution is a plain matrix product over channels (no im2col needed). */
 // @ts-ignore: decorator
@@ -27,6 +30,48 @@ import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
 // @ts-ignore: decorator
 @inline function colBytes(K: i32, P: i32): i32 {
   return (((K * P) << 2) + 15) & ~15;
+}
+
+const FORWARD = 0; // out += w · img
+const INPUT = 1; // img += w · out
+const FILTER = 2; // returns Σ out · img
+
+/** One tap (kh, kw) of a one-input-channel filter between an output plane `out` (Hout, Wout) and
+ *  an image plane `img` (H, W), over the output positions whose input lies inside the image. */
+function depthwiseTap(mode: i32, out: usize, img: usize, w: f32, H: i32, W: i32, Hout: i32,
+  Wout: i32, kh: i32, kw: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): f32 {
+  const offH = kh * dH - pH, offW = kw * dW - pW;
+  const ohLo = firstInside(Hout, sH, offH), ohHi = firstPast(Hout, sH, offH, H, ohLo);
+  const owLo = firstInside(Wout, sW, offW), owHi = firstPast(Wout, sW, offW, W, owLo);
+  const n = owHi - owLo;
+  let acc: f32 = 0;
+  for (let oh = ohLo; oh < ohHi; oh++) {
+    const o = at(out, oh * Wout + owLo);
+    const i = at(img, (oh * sH + offH) * W + owLo * sW + offW);
+    if (mode == FORWARD) axpy(o, 1, i, sW, w, n);
+    else if (mode == INPUT) axpy(i, sW, o, 1, w, n);
+    else acc += dot(o, 1, i, sW, n);
+  }
+  return acc;
+}
+
+/** Runs `mode` over every (image, output channel, tap) of a depthwise convolution: output
+ *  channel co reads input channel co / Og. FILTER adds its sums into w. */
+function depthwise(mode: i32, out: usize, img: usize, w: usize,
+  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
+  sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
+  const Og = Cout / Cin, P = Hout * Wout, taps = kH * kW;
+  for (let n = 0; n < N; n++) {
+    for (let co = 0; co < Cout; co++) {
+      const o = at(out, (n * Cout + co) * P), im = at(img, (n * Cin + co / Og) * H * W);
+      for (let t = 0; t < taps; t++) {
+        const wt = co * taps + t;
+        const s = depthwiseTap(mode, o, im, ld(w, wt), H, W, Hout, Wout, t / kW, t % kW,
+          sH, sW, pH, pW, dH, dW);
+        if (mode == FILTER) st(w, wt, ld(w, wt) + s);
+      }
+    }
+  }
 }
 
 export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32,
@@ -46,6 +91,11 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
   const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout;
+  if (Cg == 1 && groups > 1) {
+    for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), b ? ld(b, i % Cout) : 0, P);
+    depthwise(FORWARD, y, x, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+    return;
+  }
   const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
   const col = scratch, gemmScratch = scratch + colBytes(K, P);
   for (let n = 0; n < N; n++) {
@@ -69,6 +119,11 @@ export function conv2d_backward_input(dx: usize, // (N, Cin, H, W) f32, overwrit
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
   const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout;
+  if (Cg == 1 && groups > 1) {
+    zero(dx, N * Cin * H * W);
+    depthwise(INPUT, dy, dx, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+    return;
+  }
   const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
   const col = scratch, gemmScratch = scratch + colBytes(K, P);
   if (!pointwise) zero(dx, N * Cin * H * W);
@@ -95,6 +150,10 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
   const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout;
+  if (Cg == 1 && groups > 1) {
+    depthwise(FILTER, dy, x, dw, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+    return;
+  }
   const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
   const col = scratch, gemmScratch = scratch + colBytes(K, P);
   for (let n = 0; n < N; n++) {

@@ -13,13 +13,13 @@ import { at, ld, st, zero, copy, addInto } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
 // @ts-ignore: decorator
-@inline function firstInside(n: i32, s: i32, off: i32): i32 {
+@inline export function firstInside(n: i32, s: i32, off: i32): i32 {
   return off >= 0 ? 0 : min(n, (s - 1 - off) / s);
 }
 
 /** First output o ≥ lo with o·s + off ≥ len (out of range at the far end), clamped to [lo, n]. */
 // @ts-ignore: decorator
-@inline function firstPast(n: i32, s: i32, off: i32, len: i32, lo: i32): i32 {
+@inline export function firstPast(n: i32, s: i32, off: i32, len: i32, lo: i32): i32 {
   const d = len - off;
   return d <= 0 ? lo : max(lo, min(n, (d + s - 1) / s));
 }

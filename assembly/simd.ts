@@ -70,6 +70,34 @@ export function addInto(dst: usize, src: usize, n: i32): void {
   for (; i < n; i++) st(dst, i, ld(dst, i) + ld(src, i));
 }
 
+/** dst[i·ds] += a · src[i·ss] for i < n; vectorized when both strides are 1. */
+export function axpy(dst: usize, ds: i32, src: usize, ss: i32, a: f32, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (ds == 1 && ss == 1) {
+      const av = f32x4.splat(a);
+      for (; i + 4 <= n; i += 4) v128.store(at(dst, i), madd(av, v128.load(at(src, i)), v128.load(at(dst, i))));
+    }
+  }
+  for (; i < n; i++) st(dst, i * ds, ld(dst, i * ds) + a * ld(src, i * ss));
+}
+
+/** Σ a[i·sa] · b[i·sb] for i < n, in f32; vectorized when both strides are 1. */
+export function dot(a: usize, sa: i32, b: usize, sb: i32, n: i32): f32 {
+  let i = 0;
+  let s: f32 = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (sa == 1 && sb == 1) {
+      let acc = f32x4.splat(0);
+      for (; i + 4 <= n; i += 4) acc = madd(v128.load(at(a, i)), v128.load(at(b, i)), acc);
+      s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) +
+        f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+    }
+  }
+  for (; i < n; i++) s += ld(a, i * sa) * ld(b, i * sb);
+  return s;
+}
+
 /** p[i] = v for i < n. */
 export function fill(p: usize, v: f32, n: i32): void {
   let i = 0;
