@@ -25,8 +25,9 @@
 //
 // Speed: the outputs of a row whose window lies wholly inside the row ("interior" columns) are
 // computed four at a time in the SIMD builds when the stride is 1 or 2; the few border columns and
-// other strides take the scalar path. The max comparisons are branchless (random data would make
-// every branch a coin toss).
+// other strides take the scalar path; the usual 2×2 stride-2 window has its own unrolled loop
+// (max forward, avg backward). The max comparisons are branchless (random data would make every
+// branch a coin toss).
 import { at, ld, st, zero, blend, sum, addScalar } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
