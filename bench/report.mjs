@@ -141,7 +141,7 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
   const header = [
     `- Machine: ${machine.cpu}, ${machine.cores} logical cores, ${machine.os}`,
     `- Node ${machine.node} (${machine.execArgv || 'no flags'}), one thread everywhere`,
-    `- Date: ${machine.date}`,
+    `- Date: ${machine.date}; wasm-cnn at ${machine.revision}`,
     `- Command: \`${machine.command}\`${partial ? ' (a partial run)' : ''}${args.tiny ? ' — TINY workloads, not those of issue 3' : ''}`,
     `- Peers: TensorFlow.js ${tfInfo.version}: ${tfWasm}; cpu backend (pure JS); \`tf.enableProdMode()\``,
     `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); the figure is the MEDIAN of benchmark.js's samples (stats.sample); every function is first warmed up (V8 tiers WASM and JS up in the background). Functions whose first call exceeds slowCall get fewer samples (n shown when under 3).`,

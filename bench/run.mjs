@@ -4,6 +4,7 @@
 // and cpu backends, all in this one process, on the workloads of issue 3 and the LeNet training
 // step of issue 4. Prints the tables and writes them with the machine's description to
 // bench/RESULTS.md (a full run) or to FILE / a temporary file (any partial run).
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -129,6 +130,17 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
 let lenet = null;
 if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log });
 
+/** The commit measured, and whether the built sources differed from it. */
+function revision() {
+  try {
+    const git = (a) => execFileSync('git', a, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = git(['status', '--porcelain', '--', '../assembly', '../src']);
+    return `${git(['rev-parse', '--short', 'HEAD'])}${dirty ? ' with uncommitted changes in assembly/ or src/' : ''}`;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
 const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -138,6 +150,7 @@ const machine = {
   date: new Date().toISOString(),
   command,
   execArgv: process.execArgv.join(' '),
+  revision: revision(),
 };
 const { terminal, markdown } = renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial });
 process.stdout.write(`${terminal}\n`);
