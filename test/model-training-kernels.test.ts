@@ -1,21 +1,13 @@
 // The training kernels of every WASM build against the float64 reference (src/reference/training.ts),
 // at sizes around the SIMD width (1, 3, 4, 5, 17, 64 + 3) where tails and edge lanes break.
-import { describe, expect, it } from 'vitest';
-import * as builds from '../src/runtime/wasm-bytes.generated.js';
-import { Heap } from '../src/runtime/memory.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { backend, init } from '../src/runtime/backend.js';
+import type { Heap } from '../src/runtime/memory.js';
 import type { TrainingKernels } from '../src/runtime/training-kernels.js';
 import * as ref from '../src/reference/training.js';
 
 const TARGETS = ['relaxed-simd', 'simd', 'scalar'] as const;
 const SIZES = [1, 3, 4, 5, 17, 67];
-
-function load(target: string): { heap: Heap; k: TrainingKernels } {
-  const memory = new WebAssembly.Memory({ initial: 32 });
-  const base64 = { 'relaxed-simd': builds.relaxedSimd, simd: builds.simd, scalar: builds.scalar }[target]!;
-  const module = new WebAssembly.Module(Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0)));
-  const instance = new WebAssembly.Instance(module, { env: { memory, abort: () => { throw new Error('abort'); } } });
-  return { heap: new Heap(memory), k: instance.exports as unknown as TrainingKernels };
-}
 
 let seed = 12345;
 function rand(): number {
@@ -36,7 +28,12 @@ function close(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e
 }
 
 describe.each(TARGETS)('training kernels, %s build', (target) => {
-  const { heap, k } = load(target);
+  let heap: Heap;
+  let k: TrainingKernels;
+  beforeAll(async () => {
+    await init({ backend: target });
+    ({ heap, k } = backend());
+  });
   const read = (p: number, n: number) => Float32Array.from(heap.f32(p, n));
 
   it.each(SIZES)('elementwise activations and dropout, n = %i', (n) => {

@@ -65,11 +65,11 @@ async function instantiate(module: WebAssembly.Module): Promise<Backend> {
       },
     },
   });
-  const exports = instance.exports as unknown as Kernels & { backend_id(): number };
-  const missing = KERNEL_NAMES.filter((n) => typeof exports[n] !== 'function');
+  const exports = instance.exports as unknown as Kernels & { heap_base(): number };
+  const missing = [...KERNEL_NAMES, 'heap_base' as const].filter((n) => typeof exports[n] !== 'function');
   if (missing.length) throw new Error(`wasm-cnn: the module lacks kernels ${missing.join(', ')}`);
   const name = BUILD_IDS[exports.backend_id()];
-  return { name, heap: new Heap(memory), k: exports };
+  return { name, heap: new Heap(memory, exports.heap_base()), k: exports };
 }
 
 async function loadUserModule(wasm: NonNullable<InitOptions['wasm']>): Promise<WebAssembly.Module> {

@@ -4,10 +4,6 @@
 
 const ALIGN = 16;
 const PAGE = 65536;
-/** Offset 0 means "no buffer" in the kernel ABI, so the heap starts above it; and the modules'
- *  static data (the lookup tables of Mathf.exp, log and pow) sits from offset 1024 on, so the heap
- *  starts one page up, where no kernel's data reaches. */
-const HEAP_BASE = 65536;
 
 const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
@@ -16,12 +12,16 @@ export class Heap {
   /** Free blocks, sorted by offset, coalesced. */
   private free: { offset: number; bytes: number }[] = [];
   private used = new Map<number, number>();
-  private top = HEAP_BASE;
+  private top: number;
   /** The largest `top` ever reached: what this heap has needed at its peak. */
-  highWater = HEAP_BASE;
+  highWater: number;
 
-  constructor(memory: WebAssembly.Memory) {
+  /** `base` is the first byte the heap may use: where a module's static data ends (its lookup
+   *  tables for exp and log live below it). Offset 0 means "no buffer" in the kernel ABI, so the
+   *  heap never starts there. */
+  constructor(memory: WebAssembly.Memory, base = 0) {
     this.memory = memory;
+    this.top = this.highWater = alignUp(Math.max(base, ALIGN));
   }
 
   /** Bytes currently allocated. */
