@@ -3,6 +3,8 @@
 import { LABELS } from './contenders.mjs';
 import { RELATIVE_TOLERANCE } from './check.mjs';
 
+const ONE_CALL = 'one call, no samples: slower than the sampling budget (0 s with --quick, 6 s otherwise)';
+
 const COLUMNS = ['relaxed-simd', 'simd', 'scalar', 'js', 'tf-wasm', 'tf-cpu'];
 const OURS = ['relaxed-simd', 'simd', 'scalar'];
 const PEERS = ['js', 'tf-wasm', 'tf-cpu'];
@@ -49,7 +51,7 @@ function timeCell(row, key, notes) {
     return `${word} ${notes.cite(`${LABELS[key]}: ${cell.message}`)}`;
   }
   let text = fmtMs(cell.medianMs);
-  if (cell.cold) text += ` ${notes.cite('single cold call (--quick does not sample calls slower than its limit)')}`;
+  if (cell.cold) text += ` ${notes.cite(ONE_CALL)}`;
   else if (cell.samples.length < 3) text += ` (n=${cell.samples.length})`;
   if (cell.check?.verdict === 'wrong') text += ` WRONG ${notes.cite(`${LABELS[key]} ${row.workload.id} ${row.op}: ${cell.check.detail}`)}`;
   if (cell.check?.verdict === 'unchecked') text += ` unchecked ${notes.cite(cell.check.detail)}`;
@@ -111,7 +113,7 @@ function lenetTable(lenet, notes) {
       return [r.model, LABELS[r.key], `${word} ${notes.cite(`LeNet: ${r.message}`)}`, '—', '—', '—'];
     }
     const vs = tfCpu?.status === 'ok' && r.key !== 'tf-cpu' ? fmtRatio(tfCpu.medianMs / r.medianMs) : '—';
-    const ms = fmtMs(r.medianMs) + (r.cold ? ` ${notes.cite('single cold call (--quick does not sample calls slower than its limit)')}` : '');
+    const ms = fmtMs(r.medianMs) + (r.cold ? ` ${notes.cite(ONE_CALL)}` : '');
     return [r.model, LABELS[r.key], ms, Math.round((lenet.batch * 1000) / r.medianMs).toLocaleString('en-US'), r.samples.length, vs];
   });
   return table(header, rows);
