@@ -1,5 +1,6 @@
 // The workloads of issue 3 (NCHW, float32), their shapes and FLOP counts, and the seeded inputs
 // every contender is given, so that all of them compute on the same numbers.
+import { mulberry32 } from '../examples/split.mjs';
 
 /** Convolutions: N, Cin→Cout, H×W, k×k, stride, padding (dilation 1, groups 1). */
 export const CONV_WORKLOADS = [
@@ -33,17 +34,8 @@ export function convFlops(c) {
   return 2 * c.N * c.Cout * Hout * Wout * c.Cin * c.k * c.k;
 }
 
-/** mulberry32: a small seeded generator, so every run and every contender sees the same data. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded, so every run and every contender sees the same data. */
+export const rng = mulberry32;
 
 /** Uniform in [-1, 1): no ties in practice, so max pooling's choice is the same everywhere. */
 export function randomData(size, seed) {

@@ -37,7 +37,7 @@ function lenet(): Sequential {
 }
 
 function evaluate(): void {
-  const { loss, accuracy } = model.evaluate(test.images, test.labels);
+  const { loss, accuracy } = model.evaluate(test.x, test.labels);
   post({ type: 'evaluation', epoch: Math.max(epoch, 1), step, loss, accuracy });
 }
 
@@ -51,7 +51,7 @@ async function trainLoop(): Promise<void> {
   try {
     while (!signal.aborted && epoch < EPOCHS) {
       epoch++;
-      await model.fit({ x: train.images, labels: train.labels }, {
+      await model.fit({ x: train.x, labels: train.labels }, {
         epochs: 1, shuffle: true, seed: epoch, signal,
         onBatchEnd: (info: BatchReport) => {
           step++;
@@ -117,7 +117,7 @@ self.onmessage = (event: MessageEvent<ToWorker>) => {
 
 async function start(): Promise<void> {
   const [digits] = await Promise.all([fetchDigits(new URL('./mnist.bin', import.meta.url).href), init()]);
-  ({ train, test } = split(digits, TEST_COUNT, SPLIT_SEED));
+  ({ train, test } = split(digits, digits.count - TEST_COUNT, SPLIT_SEED));
   model = lenet();
   post({
     type: 'ready', backend: backendName(), train: train.count, test: test.count,

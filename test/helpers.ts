@@ -4,6 +4,7 @@
 // (src/reference) into a fresh float64 array for one geometry. The reference is the oracle.
 import * as ref from '../src/reference/index.js';
 import type { BackendName } from '../src/index.js';
+import { Random } from '../src/model/random.js';
 
 /** Every backend Node can run: relaxed-simd works because vitest passes the V8 flag. */
 export const BACKENDS: readonly BackendName[] = ['relaxed-simd', 'simd', 'scalar', 'js'];
@@ -12,16 +13,10 @@ export const WASM_BACKENDS: readonly BackendName[] = ['relaxed-simd', 'simd', 's
 export type Arr = Float32Array | Float64Array;
 export interface Tensor4 { data: Float32Array; shape: number[] }
 
-/** Mulberry32: small, fast, good enough to pick test data and geometries reproducibly. */
+/** A seeded generator of floats in [0, 1), to pick test data and geometries reproducibly. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 /** An integer in [lo, hi]. */
