@@ -1,0 +1,368 @@
+// The packed GEMM every matrix kernel runs on, in the manner of BLIS / GotoBLAS. Not part of the
+// ABI (index.ts does not re-export this file): sgemm (gemm.ts), linear and conv call `gemm`.
+//
+// Contract of `gemm`: C = A·B (accumulate = 0, C overwritten) or C += A·B (accumulate = 1), C M×N.
+//   A: element (i, k) at A + 4·(i·rsA + (k / aBlock)·aStride + (k % aBlock)·csA). With aBlock = K
+//      this is a plain strided matrix (a transpose is swapped strides); a smaller aBlock lets K
+//      run over several images (the filter gradient folds the batch into K this way).
+//   B: never read here; `packB(dst, b, k0, kc, j0, nc)` writes rows k0..k0+kc and columns
+//      j0..j0+nc of B into dst as panels of NR columns: dst[((j−j0)/NR·kc + k−k0)·NR + (j−j0)%NR],
+//      zero in the columns past N. `b` is whatever the packer reads (a descriptor in scratch).
+//      A block of rows it is asked for never straddles two A blocks.
+//   C: element (i, j) at C + 4·(i·rsC + (j / cBlock)·cStride + j % cBlock): with cBlock = N a
+//      plain matrix; a smaller cBlock puts the columns of each image into its own NCHW plane.
+//   scratch: gemm_scratch_bytes(M, N, K) bytes, clobbered.
+//
+// Structure: N is cut into blocks of at most NC columns, K into blocks of at most KC (and at A
+// block edges), M into blocks of at most MC rows. Per (N-block, K-block) B is packed once; per
+// M-block A is packed into panels of MR = 4 rows (kc groups of 4 floats). Both are zero-padded,
+// so the microkernel `sgemm_4x8` always computes a full 4×8 tile from two unit-stride streams;
+// tiles at the edges (or straddling two C blocks) go through a small buffer and only their valid
+// part reaches C. Block sizes are balanced (K = 576 becomes 3 × 192, not 256 + 256 + 64).
+//
+// Register budget (SIMD): 8 f32x4 accumulators (4 rows × 2 vectors of 4 columns), 2 vectors of
+// B and one broadcast of A: 11 of the ~15 xmm registers V8 gives wasm; a larger tile spills.
+import { madd, at, ld, st, copy, ceilDiv } from './simd';
+
+export const MR = 4; // rows of a microtile
+export const NR = 8; // columns of a microtile
+const MC = 128; // rows of A per packed block: MC·KC floats (128 KB) stay in L2
+const KC = 256; // depth per block: a KC×NR panel of B (8 KB) stays in L1
+const NC = 2048; // columns of B per packed block: KC·NC floats (2 MB) stay in L2/L3
+const TILE = MR * NR;
+
+/** Packs rows k0..k0+kc, columns j0..j0+nc of some B into `dst` (layout in the header). */
+export type PackB = (dst: usize, b: usize, k0: i32, kc: i32, j0: i32, nc: i32) => void;
+
+// @ts-ignore: decorator
+@inline function roundUp(n: i32, m: i32): i32 {
+  return ceilDiv(n, m) * m;
+}
+
+/** Balanced block length: the sizes of ceil(n / max) blocks that differ by at most `unit`. */
+// @ts-ignore: decorator
+@inline function blockLength(n: i32, max: i32, unit: i32): i32 {
+  return roundUp(ceilDiv(n, ceilDiv(n, max)), unit);
+}
+
+function packedAFloats(M: i32, K: i32): i32 {
+  return roundUp(min(M, MC), MR) * min(K, KC);
+}
+
+function packedBFloats(N: i32, K: i32): i32 {
+  return min(K, KC) * roundUp(min(N, NC), NR);
+}
+
+/** Bytes of scratch `gemm(M, N, K, ...)` needs: packed A block, packed B block, one tile. */
+export function gemm_scratch_bytes(M: i32, N: i32, K: i32): i32 {
+  if (M <= 0 || N <= 0 || K <= 0) return 0;
+  return (packedAFloats(M, K) + packedBFloats(N, K) + TILE) << 2;
+}
+
+/** Rows r0..r3 of a 4×4 block (one vector each) as its columns: returns column `c`. */
+// @ts-ignore: decorator
+@inline export function transposeColumn(r0: v128, r1: v128, r2: v128, r3: v128, c: i32): v128 {
+  // Interleave pairs of rows, then pairs of those: two shuffles per output vector.
+  if (c == 0) return v128.shuffle<f32>(v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), 0, 1, 4, 5);
+  if (c == 1) return v128.shuffle<f32>(v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), 2, 3, 6, 7);
+  if (c == 2) return v128.shuffle<f32>(v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), v128.shuffle<f32>(r2, r3, 2, 6, 3, 7), 0, 1, 4, 5);
+  return v128.shuffle<f32>(v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), v128.shuffle<f32>(r2, r3, 2, 6, 3, 7), 2, 3, 6, 7);
+}
+
+/** Packs the mc×kc block of A at `a` into panels of MR rows: dst[(i/MR·kc + k)·MR + i%MR]. */
+function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void {
+  const cs = <usize>csA << 2, rs = <usize>rsA << 2;
+  for (let i = 0; i < mc; i += MR) {
+    const rows = min(MR, mc - i);
+    let a0 = at(a, i * rsA);
+    let k = 0;
+    if (rows == MR) {
+      if (ASC_FEATURE_SIMD) {
+        if (rsA == 1) {
+          // The 4 rows are adjacent floats (A is a transpose): one vector per k.
+          for (; k < kc; k++) {
+            v128.store(dst, v128.load(a0));
+            a0 += cs;
+            dst += MR << 2;
+          }
+        } else if (csA == 1) {
+          // Rows run along k: 4×4 blocks transposed in registers.
+          for (; k + 4 <= kc; k += 4) {
+            const r0 = v128.load(a0), r1 = v128.load(a0 + rs);
+            const r2 = v128.load(a0 + 2 * rs), r3 = v128.load(a0 + 3 * rs);
+            v128.store(dst, transposeColumn(r0, r1, r2, r3, 0));
+            v128.store(dst, transposeColumn(r0, r1, r2, r3, 1), 16);
+            v128.store(dst, transposeColumn(r0, r1, r2, r3, 2), 32);
+            v128.store(dst, transposeColumn(r0, r1, r2, r3, 3), 48);
+            a0 += 4 * cs;
+            dst += 4 * MR << 2;
+          }
+        }
+      }
+      for (; k < kc; k++) {
+        store<f32>(dst, load<f32>(a0));
+        store<f32>(dst, load<f32>(a0 + rs), 4);
+        store<f32>(dst, load<f32>(a0 + 2 * rs), 8);
+        store<f32>(dst, load<f32>(a0 + 3 * rs), 12);
+        a0 += cs;
+        dst += MR << 2;
+      }
+    } else {
+      for (; k < kc; k++) {
+        for (let r = 0; r < MR; r++) st(dst, r, r < rows ? ld(a0, r * rsA) : 0);
+        a0 += cs;
+        dst += MR << 2;
+      }
+    }
+  }
+}
+
+/** The microkernel: the 4×8 tile at c (row stride rsC floats) = (accumulate ? c : 0) + Σ_k a_k b_kᵀ,
+ *  where a is a packed panel of A (kc × 4) and b a packed panel of B (kc × 8). */
+function sgemm_4x8(kc: i32, a: usize, b: usize, c: usize, rsC: i32, accumulate: bool): void {
+  const rs = <usize>rsC << 2;
+  if (ASC_FEATURE_SIMD) {
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
+    let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+    for (let k = 0; k < kc; k++) {
+      const b0 = v128.load(b);
+      const b1 = v128.load(b, 16);
+      let ai = v128.load32_splat(a);
+      c00 = madd(ai, b0, c00);
+      c01 = madd(ai, b1, c01);
+      ai = v128.load32_splat(a, 4);
+      c10 = madd(ai, b0, c10);
+      c11 = madd(ai, b1, c11);
+      ai = v128.load32_splat(a, 8);
+      c20 = madd(ai, b0, c20);
+      c21 = madd(ai, b1, c21);
+      ai = v128.load32_splat(a, 12);
+      c30 = madd(ai, b0, c30);
+      c31 = madd(ai, b1, c31);
+      a += MR << 2;
+      b += NR << 2;
+    }
+    if (accumulate) {
+      c00 = f32x4.add(c00, v128.load(c));
+      c01 = f32x4.add(c01, v128.load(c, 16));
+      c10 = f32x4.add(c10, v128.load(c + rs));
+      c11 = f32x4.add(c11, v128.load(c + rs, 16));
+      c20 = f32x4.add(c20, v128.load(c + 2 * rs));
+      c21 = f32x4.add(c21, v128.load(c + 2 * rs, 16));
+      c30 = f32x4.add(c30, v128.load(c + 3 * rs));
+      c31 = f32x4.add(c31, v128.load(c + 3 * rs, 16));
+    }
+    v128.store(c, c00);
+    v128.store(c, c01, 16);
+    v128.store(c + rs, c10);
+    v128.store(c + rs, c11, 16);
+    v128.store(c + 2 * rs, c20);
+    v128.store(c + 2 * rs, c21, 16);
+    v128.store(c + 3 * rs, c30);
+    v128.store(c + 3 * rs, c31, 16);
+  } else {
+    // 32 scalar accumulators would spill, so the tile is computed as two 4×4 halves.
+    scalar_4x4(kc, a, b, c, rs, accumulate);
+    scalar_4x4(kc, a, b + 16, c + 16, rs, accumulate);
+  }
+}
+
+/** Scalar half of the microkernel: columns 0..3 of the packed panel at b (row stride NR). */
+// @ts-ignore: decorator
+@inline function scalar_4x4(kc: i32, a: usize, b: usize, c: usize, rs: usize, accumulate: bool): void {
+  let c00: f32 = 0, c01: f32 = 0, c02: f32 = 0, c03: f32 = 0;
+  let c10: f32 = 0, c11: f32 = 0, c12: f32 = 0, c13: f32 = 0;
+  let c20: f32 = 0, c21: f32 = 0, c22: f32 = 0, c23: f32 = 0;
+  let c30: f32 = 0, c31: f32 = 0, c32: f32 = 0, c33: f32 = 0;
+  for (let k = 0; k < kc; k++) {
+    const b0 = load<f32>(b), b1 = load<f32>(b, 4), b2 = load<f32>(b, 8), b3 = load<f32>(b, 12);
+    let ai = load<f32>(a);
+    c00 += ai * b0; c01 += ai * b1; c02 += ai * b2; c03 += ai * b3;
+    ai = load<f32>(a, 4);
+    c10 += ai * b0; c11 += ai * b1; c12 += ai * b2; c13 += ai * b3;
+    ai = load<f32>(a, 8);
+    c20 += ai * b0; c21 += ai * b1; c22 += ai * b2; c23 += ai * b3;
+    ai = load<f32>(a, 12);
+    c30 += ai * b0; c31 += ai * b1; c32 += ai * b2; c33 += ai * b3;
+    a += MR << 2;
+    b += NR << 2;
+  }
+  storeRow4(c, c00, c01, c02, c03, accumulate);
+  storeRow4(c + rs, c10, c11, c12, c13, accumulate);
+  storeRow4(c + 2 * rs, c20, c21, c22, c23, accumulate);
+  storeRow4(c + 3 * rs, c30, c31, c32, c33, accumulate);
+}
+
+// @ts-ignore: decorator
+@inline function storeRow4(c: usize, v0: f32, v1: f32, v2: f32, v3: f32, accumulate: bool): void {
+  if (accumulate) {
+    v0 += load<f32>(c); v1 += load<f32>(c, 4); v2 += load<f32>(c, 8); v3 += load<f32>(c, 12);
+  }
+  store<f32>(c, v0); store<f32>(c, v1, 4); store<f32>(c, v2, 8); store<f32>(c, v3, 12);
+}
+
+/** All microtiles of one packed (mc × kc) A block times one packed (kc × nc) B block whose first
+ *  column is column j0 of C; c points at row 0 of the block, column 0 of C. */
+function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, rsC: i32,
+  j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize): void {
+  for (let j = 0; j < nc; j += NR) {
+    const n = min(NR, nc - j);
+    const bPanel = at(bp, j * kc);
+    const blk = (j0 + j) / cBlock, off = j0 + j - blk * cBlock;
+    const cPanel = at(c, blk * cStride + off);
+    const whole = n == NR && off + NR <= cBlock;
+    for (let i = 0; i < mc; i += MR) {
+      const m = min(MR, mc - i);
+      const aPanel = at(ap, i * kc);
+      if (m == MR && whole) {
+        sgemm_4x8(kc, aPanel, bPanel, at(cPanel, i * rsC), rsC, accumulate);
+      } else {
+        sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
+        for (let q = 0; q < n; q++) {
+          const col = j0 + j + q, b = col / cBlock;
+          const dst = at(c, i * rsC + b * cStride + col - b * cBlock);
+          for (let r = 0; r < m; r++) {
+            const v = ld(tile, r * NR + q);
+            st(dst, r * rsC, accumulate ? ld(dst, r * rsC) + v : v);
+          }
+        }
+      }
+    }
+  }
+}
+
+export function gemm(M: i32, N: i32, K: i32,
+  A: usize, rsA: i32, csA: i32, aBlock: i32, aStride: i32,
+  packB: PackB, b: usize,
+  C: usize, rsC: i32, cBlock: i32, cStride: i32,
+  accumulate: bool, scratch: usize): void {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {
+    if (!accumulate) {
+      for (let i = 0; i < M; i++) {
+        for (let j = 0; j < N; j++) st(C, i * rsC + j / cBlock * cStride + j % cBlock, 0);
+      }
+    }
+    return;
+  }
+  const ap = scratch;
+  const bp = at(ap, packedAFloats(M, K));
+  const tile = at(bp, packedBFloats(N, K));
+  const mcMax = blockLength(M, MC, MR), ncMax = blockLength(N, NC, NR);
+  const aLen = min(aBlock, K), kcMax = blockLength(aLen, KC, 1);
+  for (let jc = 0; jc < N; jc += ncMax) {
+    const nc = min(ncMax, N - jc);
+    for (let kb = 0; kb < K; kb += aLen) {
+      const aBase = at(A, kb / aLen * aStride);
+      const kLen = min(aLen, K - kb);
+      for (let pc = 0; pc < kLen; pc += kcMax) {
+        const kc = min(kcMax, kLen - pc);
+        packB(bp, b, kb + pc, kc, jc, nc);
+        for (let ic = 0; ic < M; ic += mcMax) {
+          const mc = min(mcMax, M - ic);
+          packA(ap, at(aBase, ic * rsA + pc * csA), rsA, csA, mc, kc);
+          macroKernel(mc, nc, kc, ap, bp, at(C, ic * rsC), rsC, jc, cBlock, cStride,
+            accumulate || kb + pc > 0, tile);
+        }
+      }
+    }
+  }
+}
+
+/** A strided B for `packStrided`, kept in scratch: element (k, j) at
+ *  p + 4·(k·rs + (j / block)·blockStride + (j % block)·cs). A block smaller than N lets the
+ *  columns run over the planes of several images (conv's input gradient reads dy so). */
+@unmanaged export class StridedB {
+  p: usize;
+  rs: i32;
+  cs: i32;
+  block: i32;
+  blockStride: i32;
+}
+
+/** Bytes kept at the start of the scratch for a descriptor, so the packing area stays aligned. */
+export const DESCRIPTOR_BYTES = 64;
+
+/** Writes a StridedB descriptor at `at_` and returns its address. */
+export function stridedB(at_: usize, p: usize, rs: i32, cs: i32, block: i32, blockStride: i32): usize {
+  const d = changetype<StridedB>(at_);
+  d.p = p;
+  d.rs = rs;
+  d.cs = cs;
+  d.block = block;
+  d.blockStride = blockStride;
+  return at_;
+}
+
+/** PackB for a StridedB: panels inside one block take the fast paths (a row copy when columns
+ *  are contiguous, 8×4 register transposes when rows are); the rest go element by element. */
+export function packStrided(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
+  const d = changetype<StridedB>(desc);
+  const rsB = d.rs, csB = d.cs, rs = <usize>rsB << 2;
+  for (let j = 0; j < nc; j += NR) {
+    const cols = min(NR, nc - j);
+    const blk = (j0 + j) / d.block, off = j0 + j - blk * d.block;
+    let b0 = at(d.p, k0 * rsB + blk * d.blockStride + off * csB);
+    let k = 0;
+    if (cols == NR && off + NR <= d.block) {
+      if (csB == 1) {
+        for (; k < kc; k++) {
+          if (ASC_FEATURE_SIMD) {
+            v128.store(dst, v128.load(b0));
+            v128.store(dst, v128.load(b0, 16), 16);
+          } else {
+            copy(dst, b0, NR);
+          }
+          b0 += rs;
+          dst += NR << 2;
+        }
+      } else {
+        const cs = <usize>csB << 2;
+        if (ASC_FEATURE_SIMD) {
+          if (rsB == 1) {
+            // Each column is contiguous along k: load 4 k of 8 columns, store 4 rows of 8.
+            for (; k + 4 <= kc; k += 4) {
+              const v0 = v128.load(b0), v1 = v128.load(b0 + cs);
+              const v2 = v128.load(b0 + 2 * cs), v3 = v128.load(b0 + 3 * cs);
+              const v4 = v128.load(b0 + 4 * cs), v5 = v128.load(b0 + 5 * cs);
+              const v6 = v128.load(b0 + 6 * cs), v7 = v128.load(b0 + 7 * cs);
+              v128.store(dst, transposeColumn(v0, v1, v2, v3, 0));
+              v128.store(dst, transposeColumn(v4, v5, v6, v7, 0), 16);
+              v128.store(dst, transposeColumn(v0, v1, v2, v3, 1), 32);
+              v128.store(dst, transposeColumn(v4, v5, v6, v7, 1), 48);
+              v128.store(dst, transposeColumn(v0, v1, v2, v3, 2), 64);
+              v128.store(dst, transposeColumn(v4, v5, v6, v7, 2), 80);
+              v128.store(dst, transposeColumn(v0, v1, v2, v3, 3), 96);
+              v128.store(dst, transposeColumn(v4, v5, v6, v7, 3), 112);
+              b0 += 16;
+              dst += 4 * NR << 2;
+            }
+          }
+        }
+        for (; k < kc; k++) {
+          let p = b0;
+          for (let c = 0; c < NR; c++) {
+            st(dst, c, load<f32>(p));
+            p += cs;
+          }
+          b0 += rs;
+          dst += NR << 2;
+        }
+      }
+    } else {
+      // Past N, or straddling two blocks: each column's own address.
+      for (let c = 0; c < NR; c++) {
+        let src: usize = 0;
+        if (c < cols) {
+          const col = j0 + j + c, b = col / d.block;
+          src = at(d.p, k0 * rsB + b * d.blockStride + (col - b * d.block) * csB);
+        }
+        for (let kk = 0; kk < kc; kk++) st(dst, kk * NR + c, src ? ld(src, kk * rsB) : 0);
+      }
+      dst += kc * NR << 2;
+    }
+  }
+}
+
