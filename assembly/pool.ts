@@ -28,7 +28,7 @@
 // other strides take the scalar path; the usual 2×2 stride-2 window has its own unrolled loop
 // (max forward, avg backward). The max comparisons are branchless (random data would make every
 // branch a coin toss).
-import { at, ld, st, zero, blend, sum, addScalar } from './simd';
+import { at, ld, st, zero, copy, blend, sum, addInto, addScalar } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
 // @ts-ignore: decorator
@@ -193,13 +193,40 @@ export function maxpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   }
 }
 
-/** The PyTorch divisor of the average window over padded rows [phs, phe) and in-bounds rows
- *  [h0, h1), columns likewise; 0 means the window has no in-bounds element (its output is 0). */
+/** Static scratch for the average kernels' row buffers: the ABI passes pooling no scratch, and a
+ *  few KB in the data segment (well below the host heap at 64 KiB) hold rows of any usual width.
+ *  A plane too wide for it takes the direct path. Kernels run one at a time, so one buffer serves. */
+const SCRATCH_FLOATS = 2048;
+const scratch = memory.data(SCRATCH_FLOATS << 2, 16);
+
+/** Rows of the separable average kernels are padded by this many zeros on each side, so window
+ *  taps reaching past either end (and vector overhang) read zeros. */
 // @ts-ignore: decorator
-@inline function avgDivisor(phs: i32, phe: i32, h0: i32, h1: i32, pws: i32, pwe: i32, w0: i32,
-  w1: i32, countIncludePad: i32): f32 {
-  if (h0 >= h1 || w0 >= w1) return 0;
-  return <f32>(countIncludePad ? (phe - phs) * (pwe - pws) : (h1 - h0) * (w1 - w0));
+@inline function rowPad(kW: i32): i32 {
+  return (kW + 11) & ~3;
+}
+
+/** The window's divisor splits into a row factor and a column factor (both counts with or without
+ *  the padding); each is exact in f32, and so is their product. */
+// @ts-ignore: decorator
+@inline function avgCount(ps: i32, pe: i32, lo: i32, hi: i32, countIncludePad: i32): i32 {
+  return countIncludePad ? pe - ps : hi - lo;
+}
+
+/** Writes the column factor of every output column to cols[0, Wout); a column with no in-bounds
+ *  element gets 1 (its sum is 0, or its share goes nowhere). */
+function columnCounts(cols: usize, W: i32, Wout: i32, kW: i32, sW: i32, pW: i32, countIncludePad: i32): void {
+  for (let ow = 0; ow < Wout; ow++) {
+    const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
+    const c = avgCount(pws, pwe, max(pws, 0), min(pwe, W), countIncludePad);
+    st(cols, ow, <f32>max(c, 1));
+  }
+}
+
+/** Whether the window grid stays inside the padded plane (floor mode), so padded rows hold it. */
+// @ts-ignore: decorator
+@inline function floorGrid(n: i32, nOut: i32, k: i32, s: i32, pad: i32): bool {
+  return (nOut - 1) * s + k <= n + 2 * pad;
 }
 
 /** Scalar sum of x over rows [h0, h1), columns [w0, w1) of the plane at xp. */
@@ -212,92 +239,235 @@ export function maxpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   return s;
 }
 
+/** dst[i] = Σ rows[r][i] for i < n, over `count` ≥ 1 rows; row r starts at first + r·step, or
+ *  for a ring of `ringRows` rows, at first + ((start + r) mod ringRows)·step. Up to three rows
+ *  are added in one pass. */
+function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, ringRows: i32, n: i32): void {
+  const a = at(base, (start % ringRows) * step);
+  if (count == 1) {
+    copy(dst, a, n);
+    return;
+  }
+  const b = at(base, ((start + 1) % ringRows) * step);
+  const c = count > 2 ? at(base, ((start + 2) % ringRows) * step) : 0;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (c) {
+      for (; i + 4 <= n; i += 4) {
+        v128.store(at(dst, i), f32x4.add(f32x4.add(v128.load(at(a, i)), v128.load(at(b, i))), v128.load(at(c, i))));
+      }
+    } else {
+      for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.add(v128.load(at(a, i)), v128.load(at(b, i))));
+    }
+  }
+  if (c) {
+    for (; i < n; i++) st(dst, i, ld(a, i) + ld(b, i) + ld(c, i));
+  } else {
+    for (; i < n; i++) st(dst, i, ld(a, i) + ld(b, i));
+  }
+  for (let r = 3; r < count; r++) addInto(dst, at(base, ((start + r) % ringRows) * step), n);
+}
+
+/** Sums of kW taps at stride sW (1 or 2) of the row at p, for four consecutive windows. At stride 2
+ *  one pair of loads serves two taps: its even lanes are one tap, its odd lanes the next. */
+// @ts-ignore: decorator
+@inline function tapSums(p: usize, kW: i32, sW: i32): v128 {
+  let s = f32x4.splat(0);
+  if (sW == 1) {
+    for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, v128.load(at(p, kw)));
+    return s;
+  }
+  for (let kw = 0; kw < kW; kw += 2) {
+    const a = v128.load(at(p, kw)), b = v128.load(at(p, kw), 16);
+    s = f32x4.add(s, v128.shuffle<f32>(a, b, 0, 2, 4, 6));
+    if (kw + 1 < kW) s = f32x4.add(s, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+  }
+  return s;
+}
+
 export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   x: usize, // (NC, H, W) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
-  const owA = interiorStart(Wout, sW, pW), owB = interiorEnd(Wout, W, sW, pW, kW, owA);
+  // Separable: the in-bounds rows of an output row's windows are summed column by column into a
+  // zero-padded row (each input element loaded once per output row instead of once per window),
+  // then the windows sum kW taps of that row. cols holds the column factors of the divisors.
+  const pad = rowPad(kW), cols = scratch, row = at(scratch, (Wout + 3) & ~3);
+  const mid = at(row, pad), rowLen = pad + W + pW + pad;
+  if (!floorGrid(W, Wout, kW, sW, pW) || pW > pad || ((Wout + 3) & ~3) + rowLen > SCRATCH_FLOATS) {
+    avgForwardDirect(y, x, NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, countIncludePad);
+    return;
+  }
+  columnCounts(cols, W, Wout, kW, sW, pW, countIncludePad);
+  zero(row, rowLen);
+  const first = at(mid, -pW); // padded column 0: window ow starts at first + ow·sW
   for (let p = 0; p < NC; p++) {
     const xp = at(x, p * H * W);
     for (let oh = 0; oh < Hout; oh++) {
       const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
       const h0 = max(phs, 0), h1 = min(phe, H);
       const yRow = at(y, (p * Hout + oh) * Wout);
+      if (h0 >= h1) {
+        zero(yRow, Wout);
+        continue;
+      }
+      const rows = <f32>avgCount(phs, phe, h0, h1, countIncludePad);
+      sumRows(mid, xp, W, h0, h1 - h0, H, W);
       let ow = 0;
       if (ASC_FEATURE_SIMD) {
-        // Interior columns: the window is never clipped horizontally, so one divisor serves them.
-        const div = avgDivisor(phs, phe, h0, h1, 0, kW, 0, kW, countIncludePad);
-        if (vectorStride(sW) && div != 0) {
-          const divs = f32x4.splat(div);
-          const pairs = kW == 2 && sW == 2;
-          for (ow = owA; ow + 4 <= owB; ow += 4) {
-            const ws = ow * sW - pW;
-            let s = f32x4.splat(0);
-            for (let h = h0; h < h1; h++) {
-              const row = at(xp, h * W + ws);
-              if (pairs) {
-                const a = v128.load(row), b = v128.load(row, 16);
-                s = f32x4.add(s, f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)));
-              } else {
-                for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, load4(at(row, kw), sW));
-              }
-            }
-            v128.store(at(yRow, ow), f32x4.div(s, divs));
+        if (vectorStride(sW) && Wout >= 4) {
+          const r = f32x4.splat(rows);
+          // The last group overlaps the one before it rather than leaving a scalar tail.
+          for (let o = 0; o < Wout; o += 4) {
+            ow = min(o, Wout - 4);
+            const s = tapSums(at(first, ow * sW), kW, sW);
+            v128.store(at(yRow, ow), f32x4.div(s, f32x4.mul(v128.load(at(cols, ow)), r)));
           }
+          ow = Wout;
         }
       }
-      // Columns the vector loop did not cover: the left border, then from `ow` on.
-      const vecStart = ow > 0 ? owA : 0;
-      for (let c = 0; c < Wout; c++) {
-        if (c >= vecStart && c < ow) continue;
-        const pws = c * sW - pW, pwe = min(pws + kW, W + pW);
-        const w0 = max(pws, 0), w1 = min(pwe, W);
-        const div = avgDivisor(phs, phe, h0, h1, pws, pwe, w0, w1, countIncludePad);
-        st(yRow, c, div == 0 ? 0 : windowSum(xp, W, h0, h1, w0, w1) / div);
+      for (; ow < Wout; ow++) {
+        const tp = at(first, ow * sW);
+        let s: f32 = 0;
+        for (let kw = 0; kw < kW; kw++) s += ld(tp, kw);
+        st(yRow, ow, s / (ld(cols, ow) * rows));
       }
     }
   }
+}
+
+/** One output at a time, for planes wider than the scratch rows (or a grid past the padding). */
+function avgForwardDirect(y: usize, x: usize, NC: i32, H: i32, W: i32, Hout: i32, Wout: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
+  for (let p = 0; p < NC; p++) {
+    const xp = at(x, p * H * W);
+    for (let oh = 0; oh < Hout; oh++) {
+      const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
+      const h0 = max(phs, 0), h1 = min(phe, H);
+      for (let ow = 0; ow < Wout; ow++) {
+        const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
+        const w0 = max(pws, 0), w1 = min(pwe, W);
+        const empty = h0 >= h1 || w0 >= w1;
+        const div = <f32>(avgCount(phs, phe, h0, h1, countIncludePad) * avgCount(pws, pwe, w0, w1, countIncludePad));
+        st(y, (p * Hout + oh) * Wout + ow, empty ? 0 : windowSum(xp, W, h0, h1, w0, w1) / div);
+      }
+    }
+  }
+}
+
+/** dx at 8 columns from w for stride 2, from the column sums S (padded row, S[ow] at sp + ow).
+ *  Padded column c = w + pW takes S[m − j] over taps kw = c − 2(m − j): with c = 2m an even tap
+ *  count ⌈kW/2⌉, with c = 2m + 1 an odd one ⌊kW/2⌋. So 8 columns are 4 even and 4 odd sums,
+ *  interleaved, the first of them even or odd as c is. */
+// @ts-ignore: decorator
+@inline function spreadStride2(dxRow: usize, w: i32, sp: usize, pW: i32, kW: i32): void {
+  const c = w + pW, m = c >> 1;
+  const evenTaps = (kW + 1) >> 1, oddTaps = kW >> 1;
+  let a = f32x4.splat(0), b = f32x4.splat(0);
+  if ((c & 1) == 0) {
+    for (let j = 0; j < evenTaps; j++) a = f32x4.add(a, v128.load(at(sp, m - j)));
+    for (let j = 0; j < oddTaps; j++) b = f32x4.add(b, v128.load(at(sp, m - j)));
+  } else {
+    for (let j = 0; j < oddTaps; j++) a = f32x4.add(a, v128.load(at(sp, m - j)));
+    for (let j = 0; j < evenTaps; j++) b = f32x4.add(b, v128.load(at(sp, m + 1 - j)));
+  }
+  v128.store(at(dxRow, w), v128.shuffle<f32>(a, b, 0, 4, 1, 5));
+  v128.store(at(dxRow, w + 4), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
 }
 
 export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   dy: usize, // (NC, Hout, Wout) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
-  const owA = interiorStart(Wout, sW, pW), owB = interiorEnd(Wout, W, sW, pW, kW, owA);
+  // Gathered, not scattered: each dx element is the sum of the shares dy / divisor of the windows
+  // covering it, so it is written once (no zeroing pass, no read-modify-write). Separable again:
+  // the shares of the (at most K) output rows covering input row h are summed column by column
+  // into S, then each input column sums the entries of S whose windows cover it. The share rows
+  // of the last K output rows are kept in a ring, so each dy element is divided once.
+  const K = (kH + sH - 1) / sH;
+  const pad = rowPad(kW), len = pad + Wout + pad, colLen = (Wout + 3) & ~3;
+  if (!floorGrid(W, Wout, kW, sW, pW) || colLen + (K + 1) * len > SCRATCH_FLOATS) {
+    avgBackwardDirect(dx, dy, NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, countIncludePad);
+    return;
+  }
+  const cols = scratch, ring = at(scratch, colLen), total = at(ring, K * len);
+  columnCounts(cols, W, Wout, kW, sW, pW, countIncludePad);
+  zero(ring, (K + 1) * len);
   for (let p = 0; p < NC; p++) {
-    const dxp = at(dx, p * H * W);
-    zero(dxp, H * W);
-    for (let oh = 0; oh < Hout; oh++) {
-      const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
-      const h0 = max(phs, 0), h1 = min(phe, H);
-      const dyRow = at(dy, (p * Hout + oh) * Wout);
-      let ow = 0;
+    const dyp = at(dy, p * Hout * Wout), dxp = at(dx, p * H * W);
+    let ready = 0; // output rows [0, ready) have their shares in the ring
+    for (let h = 0; h < H; h++) {
+      const dxRow = at(dxp, h * W);
+      // Output rows oh with oh·sH ≤ h + pH < oh·sH + kH.
+      const a = h + pH - kH + 1;
+      const lo = a > 0 ? (a + sH - 1) / sH : 0, hi = min(Hout - 1, (h + pH) / sH);
+      if (lo > hi) {
+        zero(dxRow, W);
+        continue;
+      }
+      for (; ready <= hi; ready++) {
+        const phs = ready * sH - pH, phe = min(phs + kH, H + pH);
+        const r = <f32>avgCount(phs, phe, max(phs, 0), min(phe, H), countIncludePad);
+        const share = at(ring, (ready % K) * len + pad), dyRow = at(dyp, ready * Wout);
+        let ow = 0;
+        if (ASC_FEATURE_SIMD) {
+          const rv = f32x4.splat(r);
+          for (; ow + 4 <= Wout; ow += 4) {
+            v128.store(at(share, ow), f32x4.div(v128.load(at(dyRow, ow)), f32x4.mul(v128.load(at(cols, ow)), rv)));
+          }
+        }
+        for (; ow < Wout; ow++) st(share, ow, ld(dyRow, ow) / (ld(cols, ow) * r));
+      }
+      // S: the one share row itself, or the sum of several.
+      let sp = at(ring, (lo % K) * len + pad);
+      if (hi > lo) {
+        sp = at(total, pad);
+        sumRows(sp, at(ring, pad), len, lo, hi - lo + 1, K, Wout);
+      }
+      let w = 0;
       if (ASC_FEATURE_SIMD) {
-        // 2-wide windows at stride 2 tile 8 floats per 4 outputs: each share goes to a lane pair.
-        const div = avgDivisor(phs, phe, h0, h1, 0, kW, 0, kW, countIncludePad);
-        if (kW == 2 && sW == 2 && div != 0) {
-          const divs = f32x4.splat(div);
-          for (ow = owA; ow + 4 <= owB; ow += 4) {
-            const share = f32x4.div(v128.load(at(dyRow, ow)), divs);
-            const lo = v128.shuffle<f32>(share, share, 0, 0, 1, 1);
-            const hi = v128.shuffle<f32>(share, share, 2, 2, 3, 3);
-            const ws = ow * sW - pW;
-            for (let h = h0; h < h1; h++) {
-              const row = at(dxp, h * W + ws);
-              v128.store(row, f32x4.add(v128.load(row), lo));
-              v128.store(row, f32x4.add(v128.load(row, 16), hi), 16);
-            }
+        if (sW == 2 && W >= 8) {
+          // The last group overlaps the one before it rather than leaving a scalar tail.
+          for (; w < W; w += 8) spreadStride2(dxRow, min(w, W - 8), sp, pW, kW);
+        } else if (sW == 1) {
+          for (; w + 4 <= W; w += 4) {
+            let s = f32x4.splat(0);
+            for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, v128.load(at(sp, w + pW - kw)));
+            v128.store(at(dxRow, w), s);
           }
         }
       }
-      const vecStart = ow > 0 ? owA : 0;
-      for (let c = 0; c < Wout; c++) {
-        if (c >= vecStart && c < ow) continue;
-        const pws = c * sW - pW, pwe = min(pws + kW, W + pW);
+      // Padded column c = q·sW + r takes the taps kw = r, r + sW, … of windows q, q − 1, …
+      const c = w + pW;
+      let q = c / sW, r = c - q * sW;
+      for (; w < W; w++) {
+        let s: f32 = 0;
+        for (let kw = r, j = q; kw < kW; kw += sW, j--) s += ld(sp, j);
+        st(dxRow, w, s);
+        if (++r == sW) {
+          r = 0;
+          q++;
+        }
+      }
+    }
+  }
+}
+
+/** Zero, then scatter each window's share, for planes wider than the scratch rows. */
+function avgBackwardDirect(dx: usize, dy: usize, NC: i32, H: i32, W: i32, Hout: i32, Wout: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
+  zero(dx, NC * H * W);
+  for (let p = 0; p < NC; p++) {
+    const dxp = at(dx, p * H * W);
+    for (let oh = 0; oh < Hout; oh++) {
+      const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
+      const h0 = max(phs, 0), h1 = min(phe, H);
+      for (let ow = 0; ow < Wout; ow++) {
+        const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
         const w0 = max(pws, 0), w1 = min(pwe, W);
-        const div = avgDivisor(phs, phe, h0, h1, pws, pwe, w0, w1, countIncludePad);
-        if (div == 0) continue;
-        const share = ld(dyRow, c) / div;
+        if (h0 >= h1 || w0 >= w1) continue;
+        const div = <f32>(avgCount(phs, phe, h0, h1, countIncludePad) * avgCount(pws, pwe, w0, w1, countIncludePad));
+        const share = ld(dy, (p * Hout + oh) * Wout + ow) / div;
         for (let h = h0; h < h1; h++) addScalar(at(dxp, h * W + w0), share, w1 - w0);
       }
     }
