@@ -1,22 +1,25 @@
-// 2-D convolution (PyTorch's conv2d, NCHW) as im2col + GEMM, forward and backward side by side.
+// 2-D convolution (PyTorch's conv2d, NCHW) as GEMMs over packed im2col, forward and backward side
+// by side.
 //
 // Geometry (the ABI's 16 integers): N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW,
 // groups. With g = groups, Cg = Cin/g input channels and Og = Cout/g output channels per group,
-// K = Cg·kH·kW and P = Hout·Wout, per image n and group gi:
-//   forward          Y_g (Og, P)  = W_g (Og, K) · col(x_g) (K, P) + b_g        y OVERWRITTEN
-//   backward_input   dX_g         = col2im(W_gᵀ (K, Og) · dY_g (Og, P))       dx OVERWRITTEN
-//   backward_filter  dW_g (Og, K) += dY_g (Og, P) · col(x_g)ᵀ (P, K)           dw ACCUMULATED
-//   backward_bias    db (C)      += Σ_{n, p} dy                               db ACCUMULATED
-//   add_channel_bias y (N, C, HW) += b (C)
+// K = Cg·kH·kW and P = Hout·Wout, per group gi, the batch folded into one GEMM dimension:
+//   forward          Y_g (Og, N·P)  = W_g (Og, K) · col(x_g) (K, N·P) + b_g      y OVERWRITTEN
+//   backward_input   dX_g           = col2im(W_gᵀ (K, Og) · dY_g (Og, N·P))      dx OVERWRITTEN
+//   backward_filter  dW_g (Og, K)  += dY_g (Og, N·P) · col(x_g)ᵀ (N·P, K)         dw ACCUMULATED
+//   backward_bias    db (C)        += Σ_{n, p} dy                                 db ACCUMULATED
+//   add_channel_bias y (N, C, HW)  += b (C)
 // Layouts: x (N, Cin, H, W), y (N, Cout, Hout, Wout), w (Cout, Cg, kH, kW), b (Cout) or 0.
-// Scratch (conv2d_scratch_bytes): one col buffer (K, P), then the GEMM's packing area, sized for
-// the largest of the three GEMMs above. A 1×1, stride-1, unpadded convolution needs no col: the
-// image itself is the (Cg, H·W) matrix, and the input gradient is written by the GEMM directly.
+// col is never stored for the forward and the filter gradient: the GEMM's B packer gathers it
+// from x (im2col.ts), and gemm's per-image C and A blocks address y and dy in NCHW directly. The
+// input gradient stores the GEMM's (K, nb·P) product for a chunk of nb images, then col2im.
+// Scratch (conv2d_scratch_bytes): a descriptor, that col chunk, then the GEMM's packing area.
+// A 1×1, stride-1, unpadded convolution needs no col2im: the GEMM writes dx directly.
 // Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM: with one input channel per output
 // channel the product is a sum over the kH·kW taps of a scaled, shifted plane, done tap by tap
 // (`depthwiseTap`) without col; the GEMM would pad M = Og to 4 rows around a K of kH·kW.
-import { sgemm, sgemm_scratch_bytes } from './gemm';
-import { im2col, col2im, firstInside, firstPast } from './im2col';
+import { gemm, gemm_scratch_bytes, stridedB, packStrided, DESCRIPTOR_BYTES } from './gemm-core';
+import { convInput, packIm2col, packIm2colT, col2im, firstInside, firstPast } from './im2col';
 import { at, ld, st, zero, fill, addInto, addScalar, sum, axpy, dot } from './simd';
 
 /** Whether the convolution is a plain matrix product over channels (no im2col needed). */
@@ -26,10 +29,18 @@ import { at, ld, st, zero, fill, addInto, addScalar, sum, axpy, dot } from './si
   return kH == 1 && kW == 1 && sH == 1 && sW == 1 && pH == 0 && pW == 0 && Hout == H && Wout == W;
 }
 
-/** Bytes of the col buffer, rounded to 16 so that the GEMM area after it stays aligned. */
+/** Images per input-gradient chunk: enough for about COLS columns, so that small images share
+ *  one GEMM while the (K, nb·P) col chunk stays near L2's size. */
+const COLS = 1024;
 // @ts-ignore: decorator
-@inline function colBytes(K: i32, P: i32): i32 {
-  return (((K * P) << 2) + 15) & ~15;
+@inline function chunkImages(N: i32, P: i32): i32 {
+  return max(1, min(N, COLS / max(P, 1)));
+}
+
+/** Bytes of the col chunk, rounded to 16 so that the GEMM area after it stays aligned. */
+// @ts-ignore: decorator
+@inline function colBytes(K: i32, cols: i32): i32 {
+  return (((K * cols) << 2) + 15) & ~15;
 }
 
 const FORWARD = 0; // out += w · img
@@ -78,9 +89,10 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   Wout: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32,
   groups: i32): i32 {
   const K = Cin / groups * kH * kW, Og = Cout / groups, P = Hout * Wout;
-  const gemm = max(sgemm_scratch_bytes(Og, P, K),
-    max(sgemm_scratch_bytes(K, P, Og), sgemm_scratch_bytes(Og, K, P)));
-  return colBytes(K, P) + gemm;
+  const cols = chunkImages(N, P) * P;
+  const forward = gemm_scratch_bytes(Og, N * P, K), filter = gemm_scratch_bytes(Og, K, N * P);
+  const input = colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
+  return DESCRIPTOR_BYTES + max(input, max(forward, filter));
 }
 
 export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritten
@@ -90,24 +102,26 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   scratch: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
-  const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout;
+  const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout, HW = H * W;
   if (Cg == 1 && groups > 1) {
     for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), b ? ld(b, i % Cout) : 0, P);
     depthwise(FORWARD, y, x, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
   const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
-  const col = scratch, gemmScratch = scratch + colBytes(K, P);
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < groups; g++) {
-      const xg = at(x, (n * Cin + g * Cg) * H * W);
-      const yg = at(y, (n * Cout + g * Og) * P);
-      let B = col;
-      if (pointwise) B = xg;
-      else im2col(col, xg, Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
-      // Bias first, then the product accumulates onto it: no second pass over y.
-      if (b) for (let o = 0; o < Og; o++) fill(at(yg, o * P), ld(b, g * Og + o), P);
-      sgemm(Og, P, K, at(w, g * Og * K), K, 1, B, P, 1, yg, P, b ? 1 : 0, gemmScratch);
+  // Bias first, then the product accumulates onto it: no second pass over y.
+  if (b) for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), ld(b, i % Cout), P);
+  for (let g = 0; g < groups; g++) {
+    const xg = at(x, g * Cg * HW);
+    // Columns n·P + p of the product land in plane (n, g·Og + row) of y.
+    if (pointwise) {
+      gemm(Og, N * P, K, at(w, g * Og * K), K, 1, K, 0,
+        packStrided, stridedB(scratch, xg, HW, 1, HW, Cin * HW),
+        at(y, g * Og * P), P, P, Cout * P, b != 0, scratch + DESCRIPTOR_BYTES);
+    } else {
+      gemm(Og, N * P, K, at(w, g * Og * K), K, 1, K, 0,
+        packIm2col, convInput(scratch, xg, Cin * HW, Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW),
+        at(y, g * Og * P), P, P, Cout * P, b != 0, scratch + DESCRIPTOR_BYTES);
     }
   }
 }
@@ -118,26 +132,35 @@ export function conv2d_backward_input(dx: usize, // (N, Cin, H, W) f32, overwrit
   scratch: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
-  const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout;
+  const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout, HW = H * W;
   if (Cg == 1 && groups > 1) {
-    zero(dx, N * Cin * H * W);
+    zero(dx, N * Cin * HW);
     depthwise(INPUT, dy, dx, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
   const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
-  const col = scratch, gemmScratch = scratch + colBytes(K, P);
-  if (!pointwise) zero(dx, N * Cin * H * W);
-  for (let n = 0; n < N; n++) {
+  const desc = scratch, col = scratch + DESCRIPTOR_BYTES;
+  // Wᵀ: element (k, o) of the (K, Og) matrix is w[o·K + k]; dY's columns n·P + p run over images.
+  if (pointwise) {
     for (let g = 0; g < groups; g++) {
-      const dxg = at(dx, (n * Cin + g * Cg) * H * W);
-      const dyg = at(dy, (n * Cout + g * Og) * P);
-      // Wᵀ: element (k, o) of the (K, Og) matrix is w[o·K + k].
-      const wg = at(w, g * Og * K);
-      if (pointwise) {
-        sgemm(K, P, Og, wg, 1, K, dyg, P, 1, dxg, P, 0, gemmScratch);
-      } else {
-        sgemm(K, P, Og, wg, 1, K, dyg, P, 1, col, P, 0, gemmScratch);
-        col2im(dxg, col, Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+      gemm(K, N * P, Og, at(w, g * Og * K), 1, K, Og, 0,
+        packStrided, stridedB(desc, at(dy, g * Og * P), P, 1, P, Cout * P),
+        at(dx, g * Cg * HW), HW, HW, Cin * HW, false, col);
+    }
+    return;
+  }
+  zero(dx, N * Cin * HW);
+  const nb = chunkImages(N, P);
+  const gemmScratch = col + colBytes(K, nb * P);
+  for (let n0 = 0; n0 < N; n0 += nb) {
+    const images = min(nb, N - n0), cols = images * P;
+    for (let g = 0; g < groups; g++) {
+      gemm(K, cols, Og, at(w, g * Og * K), 1, K, Og, 0,
+        packStrided, stridedB(desc, at(dy, (n0 * Cout + g * Og) * P), P, 1, P, Cout * P),
+        col, cols, cols, 0, false, gemmScratch);
+      for (let i = 0; i < images; i++) {
+        col2im(at(dx, ((n0 + i) * Cin + g * Cg) * HW), at(col, i * P), cols,
+          Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
       }
     }
   }
@@ -149,23 +172,17 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   scratch: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
-  const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout;
+  const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout, HW = H * W;
   if (Cg == 1 && groups > 1) {
     depthwise(FILTER, dy, x, dw, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
-  const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
-  const col = scratch, gemmScratch = scratch + colBytes(K, P);
-  for (let n = 0; n < N; n++) {
-    for (let g = 0; g < groups; g++) {
-      const xg = at(x, (n * Cin + g * Cg) * H * W);
-      const dyg = at(dy, (n * Cout + g * Og) * P);
-      let B = col;
-      if (pointwise) B = xg;
-      else im2col(col, xg, Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
-      // colᵀ: element (p, k) of the (P, K) matrix is col[k·P + p].
-      sgemm(Og, K, P, dyg, P, 1, B, 1, P, at(dw, g * Og * K), K, 1, gemmScratch);
-    }
+  for (let g = 0; g < groups; g++) {
+    // dY_g's depth index n·P + p runs over images: A blocks of P with a stride of one image.
+    gemm(Og, K, N * P, at(dy, g * Og * P), P, 1, P, Cout * P,
+      packIm2colT, convInput(scratch, at(x, g * Cg * HW), Cin * HW, Cg, H, W, Hout, Wout, kH, kW,
+        sH, sW, pH, pW, dH, dW),
+      at(dw, g * Og * K), K, K, 0, true, scratch + DESCRIPTOR_BYTES);
   }
 }
 

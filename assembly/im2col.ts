@@ -1,15 +1,20 @@
-// im2col / col2im: the reshaping that turns a convolution into one GEMM.
+// im2col as GEMM packers, and col2im: the reshapings that turn a convolution into one GEMM.
 //
-// For one image and one group, with C input channels (Cin / groups) and P = Hout·Wout positions:
-//   col (C·kH·kW, P) f32, row r = (c·kH + kh)·kW + kw, column p = oh·Wout + ow, holds
-//   x[c, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW], or 0 where that falls in the padding.
-// im2col OVERWRITES every element of col. col2im ADDS each col element into the x position it came
-// from (padding positions are dropped), so the caller zeroes x first; positions that no window
-// reaches are left untouched.
+// For one group with C input channels (Cin / groups), P = Hout·Wout positions and the batch folded
+// in, the convolution's column matrix has one row per tap r = (c·kH + kh)·kW + kw and one column
+// per (image n, position p = oh·Wout + ow); element (r, n·P + p) is
+//   x[n, c, oh·sH − pH + kh·dH, ow·sW − pW + kw·dW], or 0 where that falls in the padding.
+// It is never stored whole. `packIm2col` writes a block of it straight into the GEMM's packed-B
+// panels (forward: B = col), `packIm2colT` a block of its transpose (filter gradient: B = colᵀ,
+// whose rows are positions; a block of them never straddles two images, as gemm guarantees when
+// aBlock = P). Both read the geometry from a ConvInput descriptor (gemm's PackB contract).
+// col2im ADDS each element of a stored (C·kH·kW, P) column block into the x position it came from
+// (padding positions are dropped), so the caller zeroes x first.
 //
-// Each (row, oh) pair is a run of Wout outputs whose in-bounds part is one interval [lo, hi) of
-// ow, found once; stride 1 makes that interval a contiguous copy (or add).
-import { at, ld, st, zero, copy, addInto } from './simd';
+// Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
+// interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
+import { NR } from './gemm-core';
+import { at, ld, st, addInto } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
 // @ts-ignore: decorator
@@ -24,50 +29,143 @@ import { at, ld, st, zero, copy, addInto } from './simd';
   return d <= 0 ? lo : max(lo, min(n, (d + s - 1) / s));
 }
 
-export function im2col(col: usize, // (C·kH·kW, Hout·Wout) f32, overwritten
-  x: usize, // (C, H, W) f32: one image, one group
-  C: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
-  sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
-  const P = Hout * Wout;
-  for (let c = 0; c < C; c++) {
-    const xc = at(x, c * H * W);
-    for (let kh = 0; kh < kH; kh++) {
-      const offH = kh * dH - pH;
-      const ohLo = firstInside(Hout, sH, offH), ohHi = firstPast(Hout, sH, offH, H, ohLo);
-      for (let kw = 0; kw < kW; kw++) {
-        const row = at(col, ((c * kH + kh) * kW + kw) * P);
-        const offW = kw * dW - pW;
-        const owLo = firstInside(Wout, sW, offW), owHi = firstPast(Wout, sW, offW, W, owLo);
-        zero(row, ohLo * Wout);
-        for (let oh = ohLo; oh < ohHi; oh++) {
-          const dst = at(row, oh * Wout);
-          const src = at(xc, (oh * sH + offH) * W + offW);
-          zero(dst, owLo);
-          if (sW == 1) {
-            copy(at(dst, owLo), at(src, owLo), owHi - owLo);
-          } else {
-            for (let ow = owLo; ow < owHi; ow++) st(dst, ow, ld(src, ow * sW));
+/** The input of one convolution group, kept in scratch for the packers. */
+@unmanaged export class ConvInput {
+  x: usize; // channel 0 of the group in image 0
+  imageStride: i32; // floats between images: Cin·H·W
+  C: i32; H: i32; W: i32; Hout: i32; Wout: i32; kH: i32; kW: i32;
+  sH: i32; sW: i32; pH: i32; pW: i32; dH: i32; dW: i32;
+}
+
+export function convInput(desc: usize, x: usize, imageStride: i32, C: i32, H: i32, W: i32,
+  Hout: i32, Wout: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): usize {
+  const g = changetype<ConvInput>(desc);
+  g.x = x; g.imageStride = imageStride; g.C = C; g.H = H; g.W = W; g.Hout = Hout; g.Wout = Wout;
+  g.kH = kH; g.kW = kW; g.sH = sH; g.sW = sW; g.pH = pH; g.pW = pW; g.dH = dH; g.dW = dW;
+  return desc;
+}
+
+/** x[img, c, ih, iw] for an in-range ih, or 0 when iw is out of [0, W). */
+// @ts-ignore: decorator
+@inline function pixel(row: usize, iw: i32, W: i32): f32 {
+  return <u32>iw < <u32>W ? ld(row, iw) : 0;
+}
+
+/** Four lanes iw, iw+s, iw+2s, iw+3s of an input row, all in range, s = 1 or 2. */
+// @ts-ignore: decorator
+@inline function load4(row: usize, iw: i32, s: i32): v128 {
+  const p = at(row, iw);
+  if (s == 1) return v128.load(p);
+  return v128.shuffle<f32>(v128.load(p), v128.load(p, 12), 0, 2, 5, 7);
+}
+
+/** Lanes 0..len of rows k0..k0+kc of a panel (row stride NR floats) for one run of positions:
+ *  image `img`, output row oh, columns ow..ow+len. */
+function im2colRun(dst: usize, g: ConvInput, img: usize, oh: i32, ow: i32, len: i32, k0: i32, kc: i32): void {
+  const taps = g.kH * g.kW, H = g.H, W = g.W, sW = g.sW;
+  let c = k0 / taps, kh = (k0 - c * taps) / g.kW, kw = k0 - c * taps - kh * g.kW;
+  for (let k = 0; k < kc; k++) {
+    const d = at(dst, k * NR);
+    const ih = oh * g.sH - g.pH + kh * g.dH;
+    const iw0 = ow * sW - g.pW + kw * g.dW;
+    const row = at(img, (c * H + ih) * W);
+    let q = 0;
+    if (<u32>ih >= <u32>H) {
+      for (; q < len; q++) st(d, q, 0);
+    } else {
+      if (ASC_FEATURE_SIMD) {
+        if (sW <= 2) {
+          for (; q + 4 <= len; q += 4) {
+            const iw = iw0 + q * sW;
+            if (iw >= 0 && iw + 3 * sW < W) {
+              v128.store(at(d, q), load4(row, iw, sW));
+            } else {
+              for (let i = q; i < q + 4; i++) st(d, i, pixel(row, iw0 + i * sW, W));
+            }
           }
-          zero(at(dst, owHi), Wout - owHi);
         }
-        zero(at(row, ohHi * Wout), (Hout - ohHi) * Wout);
       }
+      for (; q < len; q++) st(d, q, pixel(row, iw0 + q * sW, W));
+    }
+    if (++kw == g.kW) {
+      kw = 0;
+      if (++kh == g.kH) { kh = 0; c++; }
     }
   }
 }
 
+/** PackB of the column matrix: rows (taps) k0..k0+kc, columns (n·P + p) j0..j0+nc. */
+export function packIm2col(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
+  const g = changetype<ConvInput>(desc);
+  const Wout = g.Wout, P = g.Hout * Wout;
+  for (let j = 0; j < nc; j += NR) {
+    const cols = min(NR, nc - j);
+    // A panel's 8 columns are one run of positions or several (at output row or image edges).
+    for (let q = 0; q < cols;) {
+      const col = j0 + j + q, n = col / P, p = col - n * P, oh = p / Wout, ow = p - oh * Wout;
+      const len = min(cols - q, Wout - ow);
+      im2colRun(at(dst, q), g, at(g.x, n * g.imageStride), oh, ow, len, k0, kc);
+      q += len;
+    }
+    for (let k = 0; k < kc; k++) for (let q = cols; q < NR; q++) st(dst, k * NR + q, 0);
+    dst = at(dst, kc * NR);
+  }
+}
+
+/** PackB of the transposed column matrix: rows (positions n·P + p) k0..k0+kc, all in one image,
+ *  columns (taps) j0..j0+nc. */
+export function packIm2colT(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
+  const g = changetype<ConvInput>(desc);
+  const Wout = g.Wout, P = g.Hout * Wout, taps = g.kH * g.kW, H = g.H, W = g.W, sW = g.sW;
+  const n = k0 / P, p0 = k0 - n * P;
+  const img = at(g.x, n * g.imageStride);
+  for (let j = 0; j < nc; j += NR) {
+    for (let q = 0; q < NR; q++) {
+      const r = j0 + j + q;
+      let d = at(dst, q);
+      if (j + q >= nc) {
+        for (let k = 0; k < kc; k++) st(d, k * NR, 0);
+        continue;
+      }
+      const c = r / taps, kh = (r - c * taps) / g.kW, kw = r - c * taps - kh * g.kW;
+      const offH = kh * g.dH - g.pH, offW = kw * g.dW - g.pW;
+      const lo = firstInside(Wout, sW, offW), hi = firstPast(Wout, sW, offW, W, lo);
+      const plane = at(img, c * H * W);
+      // Walk the positions p0..p0+kc output row by output row.
+      let oh = p0 / Wout, ow = p0 - oh * Wout;
+      for (let k = 0; k < kc;) {
+        const len = min(kc - k, Wout - ow);
+        const ih = oh * g.sH + offH;
+        if (<u32>ih >= <u32>H) {
+          for (let i = 0; i < len; i++) st(d, i * NR, 0);
+        } else {
+          const row = at(plane, ih * W + offW);
+          for (let i = 0; i < len; i++) {
+            const o = ow + i;
+            st(d, i * NR, o >= lo && o < hi ? ld(row, o * sW) : 0);
+          }
+        }
+        d = at(d, len * NR);
+        k += len;
+        oh++;
+        ow = 0;
+      }
+    }
+    dst = at(dst, kc * NR);
+  }
+}
+
 export function col2im(x: usize, // (C, H, W) f32: one image, one group; added into
-  col: usize, // (C·kH·kW, Hout·Wout) f32
-  C: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
+  col: usize, // (C·kH·kW, ≥ Hout·Wout) f32, row stride rsCol
+  rsCol: i32, C: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
-  const P = Hout * Wout;
   for (let c = 0; c < C; c++) {
     const xc = at(x, c * H * W);
     for (let kh = 0; kh < kH; kh++) {
       const offH = kh * dH - pH;
       const ohLo = firstInside(Hout, sH, offH), ohHi = firstPast(Hout, sH, offH, H, ohLo);
       for (let kw = 0; kw < kW; kw++) {
-        const row = at(col, ((c * kH + kh) * kW + kw) * P);
+        const row = at(col, ((c * kH + kh) * kW + kw) * rsCol);
         const offW = kw * dW - pW;
         const owLo = firstInside(Wout, sW, offW), owHi = firstPast(Wout, sW, offW, W, owLo);
         for (let oh = ohLo; oh < ohHi; oh++) {
