@@ -1,8 +1,9 @@
 // 2-D max and average pooling over planes, forward and backward side by side.
 //
 // Layout: x and dx (NC, H, W), y and dy (NC, Hout, Wout), indices (NC, Hout, Wout) i32, with
-// NC = N·C planes. Every output here is OVERWRITTEN (the backward kernels zero dx first, then add
-// where windows overlap). The rules are PyTorch's CPU kernels:
+// NC = N·C planes. Every output here is OVERWRITTEN (max backward zeroes dx first, then adds where
+// windows overlap; average backward writes each dx element once). The rules are PyTorch's CPU
+// kernels:
 //
 // Max pooling (dilation dH, dW)
 // - Window (oh, ow) covers rows oh·sH − pH + kh·dH (kh < kH), columns likewise; positions outside
@@ -23,11 +24,13 @@
 // - A window with no in-bounds element yields 0 and receives no gradient.
 // - The backward adds dy / divisor to every in-bounds element of the window.
 //
-// Speed: the outputs of a row whose window lies wholly inside the row ("interior" columns) are
-// computed four at a time in the SIMD builds when the stride is 1 or 2; the few border columns and
-// other strides take the scalar path; the usual 2×2 stride-2 window has its own unrolled loop
-// (max forward, avg backward). The max comparisons are branchless (random data would make every
-// branch a coin toss).
+// Speed: max pooling computes the outputs of a row whose window lies wholly inside the row
+// ("interior" columns) four at a time in the SIMD builds when the stride is 1 or 2; the few border
+// columns and other strides take the scalar path; the usual 2×2 stride-2 window has its own
+// unrolled loop. The max comparisons are branchless (random data would make every branch a coin
+// toss). Average pooling is separable (its divisor is a row count times a column count): the
+// forward sums each output row's input rows into a zero-padded row in static scratch and then
+// sums the taps of that row; the backward gathers, each dx row the taps of a row of summed shares.
 import { at, ld, st, zero, copy, blend, sum, addInto, addScalar } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
@@ -127,19 +130,22 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
             // The common 2×2 stride-2 window, both rows inside: each row's four windows are the
             // even/odd lanes of 8 floats, and `take` (−1 where the later element wins) doubles
             // as the index offset.
-            for (; ow + 4 <= owB; ow += 4) {
-              const i0 = h0 * W + ow * 2 - pW, i1 = i0 + W;
-              const a0 = v128.load(at(xp, i0)), b0 = v128.load(at(xp, i0), 16);
-              const a1 = v128.load(at(xp, i1)), b1 = v128.load(at(xp, i1), 16);
+            const i0 = h0 * W + ow * 2 - pW;
+            const r0 = at(xp, i0), r1 = at(xp, i0 + W);
+            const eight = i32x4.splat(8);
+            let base0 = i32x4.add(i32x4.splat(i0), lanes), base1 = i32x4.add(base0, i32x4.splat(W));
+            for (let j = 0; ow + 4 <= owB; ow += 4, j += 8) {
+              const a0 = v128.load(at(r0, j)), b0 = v128.load(at(r0, j), 16);
+              const a1 = v128.load(at(r1, j)), b1 = v128.load(at(r1, j), 16);
               const e0 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), o0 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
               const e1 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), o1 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
               const t0 = wins(o0, e0), t1 = wins(o1, e1);
               const m0 = blend(o0, e0, t0), m1 = blend(o1, e1, t1);
               const t = wins(m1, m0);
-              const base = i32x4.add(i32x4.splat(i0), lanes);
-              const idx0 = i32x4.sub(base, t0), idx1 = i32x4.sub(i32x4.add(base, i32x4.splat(W)), t1);
               v128.store(at(yRow, ow), blend(m1, m0, t));
-              v128.store(at(iRow, ow), blend(idx1, idx0, t));
+              v128.store(at(iRow, ow), blend(i32x4.sub(base1, t1), i32x4.sub(base0, t0), t));
+              base0 = i32x4.add(base0, eight);
+              base1 = i32x4.add(base1, eight);
             }
           }
           for (; ow + 4 <= owB; ow += 4) {
