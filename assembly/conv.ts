@@ -13,12 +13,13 @@
 // col is never stored for the forward and the filter gradient: the GEMM's B packer gathers it
 // from x (im2col.ts), and gemm's per-image C and A blocks address y and dy in NCHW directly. The
 // input gradient stores the GEMM's (K, nb·P) product for a chunk of nb images, then col2im.
-// Scratch (conv2d_scratch_bytes): a descriptor, that col chunk, then the GEMM's packing area.
+// Scratch (conv2d_scratch_bytes): a descriptor, that col chunk (or the filter gradient's staging
+// area for transposing), then the GEMM's packing area.
 // A 1×1, stride-1, unpadded convolution needs no col2im: the GEMM writes dx directly.
 // Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM: with one input channel per output
 // channel the product is a sum over the kH·kW taps of a scaled, shifted plane, done tap by tap
 // (`depthwiseTap`) without col; the GEMM would pad M = Og to 4 rows around a K of kH·kW.
-import { gemm, gemm_scratch_bytes, stridedB, packStrided, DESCRIPTOR_BYTES } from './gemm-core';
+import { gemm, gemm_scratch_bytes, stridedB, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
 import { convInput, packIm2col, packIm2colT, col2im, firstInside, firstPast } from './im2col';
 import { at, ld, st, zero, fill, addInto, addScalar, sum, axpy, dot } from './simd';
 
@@ -36,6 +37,9 @@ const COLS = 1024;
 @inline function chunkImages(N: i32, P: i32): i32 {
   return max(1, min(N, COLS / max(P, 1)));
 }
+
+/** packIm2colT's staging area: NR taps × at most KC positions. */
+const TMP_BYTES = NR * KC * 4;
 
 /** Bytes of the col chunk, rounded to 16 so that the GEMM area after it stays aligned. */
 // @ts-ignore: decorator
@@ -90,7 +94,7 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   groups: i32): i32 {
   const K = Cin / groups * kH * kW, Og = Cout / groups, P = Hout * Wout;
   const cols = chunkImages(N, P) * P;
-  const forward = gemm_scratch_bytes(Og, N * P, K), filter = gemm_scratch_bytes(Og, K, N * P);
+  const forward = gemm_scratch_bytes(Og, N * P, K), filter = TMP_BYTES + gemm_scratch_bytes(Og, K, N * P);
   const input = colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
   return DESCRIPTOR_BYTES + max(input, max(forward, filter));
 }
@@ -120,7 +124,7 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
         at(y, g * Og * P), P, P, Cout * P, b != 0, scratch + DESCRIPTOR_BYTES);
     } else {
       gemm(Og, N * P, K, at(w, g * Og * K), K, 1, K, 0,
-        packIm2col, convInput(scratch, xg, Cin * HW, Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW),
+        packIm2col, convInput(scratch, 0, xg, Cin * HW, Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW),
         at(y, g * Og * P), P, P, Cout * P, b != 0, scratch + DESCRIPTOR_BYTES);
     }
   }
@@ -177,12 +181,13 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
     depthwise(FILTER, dy, x, dw, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
+  const tmp = scratch + DESCRIPTOR_BYTES;
   for (let g = 0; g < groups; g++) {
     // dY_g's depth index n·P + p runs over images: A blocks of P with a stride of one image.
     gemm(Og, K, N * P, at(dy, g * Og * P), P, 1, P, Cout * P,
-      packIm2colT, convInput(scratch, at(x, g * Cg * HW), Cin * HW, Cg, H, W, Hout, Wout, kH, kW,
+      packIm2colT, convInput(scratch, tmp, at(x, g * Cg * HW), Cin * HW, Cg, H, W, Hout, Wout, kH, kW,
         sH, sW, pH, pW, dH, dW),
-      at(dw, g * Og * K), K, K, 0, true, scratch + DESCRIPTOR_BYTES);
+      at(dw, g * Og * K), K, K, 0, true, tmp + TMP_BYTES);
   }
 }
 

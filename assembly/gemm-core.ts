@@ -27,7 +27,7 @@ import { madd, at, ld, st, copy, ceilDiv } from './simd';
 export const MR = 4; // rows of a microtile
 export const NR = 8; // columns of a microtile
 const MC = 128; // rows of A per packed block: MC·KC floats (128 KB) stay in L2
-const KC = 256; // depth per block: a KC×NR panel of B (8 KB) stays in L1
+export const KC = 256; // depth per block: a KC×NR panel of B (8 KB) stays in L1
 const NC = 2048; // columns of B per packed block: KC·NC floats (2 MB) stay in L2/L3
 const TILE = MR * NR;
 
@@ -296,73 +296,66 @@ export function stridedB(at_: usize, p: usize, rs: i32, cs: i32, block: i32, blo
   return at_;
 }
 
+/** One full panel of B whose NR columns are each contiguous along k, column q at src + 4·q·cs:
+ *  dst[k·NR + q] = src[q·cs + k] for k < kc, in 4×4 register transposes. */
+export function packTransposed(dst: usize, src: usize, cs: i32, kc: i32): void {
+  const s = <usize>cs << 2;
+  let k = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; k + 4 <= kc; k += 4) {
+      const p = at(src, k);
+      const v0 = v128.load(p), v1 = v128.load(p + s), v2 = v128.load(p + 2 * s), v3 = v128.load(p + 3 * s);
+      const v4 = v128.load(p + 4 * s), v5 = v128.load(p + 5 * s);
+      const v6 = v128.load(p + 6 * s), v7 = v128.load(p + 7 * s);
+      const d = at(dst, k * NR);
+      v128.store(d, transposeColumn(v0, v1, v2, v3, 0));
+      v128.store(d, transposeColumn(v4, v5, v6, v7, 0), 16);
+      v128.store(d, transposeColumn(v0, v1, v2, v3, 1), 32);
+      v128.store(d, transposeColumn(v4, v5, v6, v7, 1), 48);
+      v128.store(d, transposeColumn(v0, v1, v2, v3, 2), 64);
+      v128.store(d, transposeColumn(v4, v5, v6, v7, 2), 80);
+      v128.store(d, transposeColumn(v0, v1, v2, v3, 3), 96);
+      v128.store(d, transposeColumn(v4, v5, v6, v7, 3), 112);
+    }
+  }
+  for (; k < kc; k++) {
+    for (let q = 0; q < NR; q++) st(dst, k * NR + q, ld(src, q * cs + k));
+  }
+}
+
 /** PackB for a StridedB: panels inside one block take the fast paths (a row copy when columns
- *  are contiguous, 8×4 register transposes when rows are); the rest go element by element. */
+ *  are contiguous, register transposes when each column is); the rest go element by element. */
 export function packStrided(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
   const d = changetype<StridedB>(desc);
-  const rsB = d.rs, csB = d.cs, rs = <usize>rsB << 2;
+  const rs = d.rs, cs = d.cs;
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
     const blk = (j0 + j) / d.block, off = j0 + j - blk * d.block;
-    let b0 = at(d.p, k0 * rsB + blk * d.blockStride + off * csB);
-    let k = 0;
-    if (cols == NR && off + NR <= d.block) {
-      if (csB == 1) {
-        for (; k < kc; k++) {
-          if (ASC_FEATURE_SIMD) {
-            v128.store(dst, v128.load(b0));
-            v128.store(dst, v128.load(b0, 16), 16);
-          } else {
-            copy(dst, b0, NR);
-          }
-          b0 += rs;
-          dst += NR << 2;
-        }
-      } else {
-        const cs = <usize>csB << 2;
+    const b0 = at(d.p, k0 * rs + blk * d.blockStride + off * cs);
+    if (cols == NR && off + NR <= d.block && cs == 1) {
+      for (let k = 0; k < kc; k++) {
+        const src = at(b0, k * rs), row = at(dst, k * NR);
         if (ASC_FEATURE_SIMD) {
-          if (rsB == 1) {
-            // Each column is contiguous along k: load 4 k of 8 columns, store 4 rows of 8.
-            for (; k + 4 <= kc; k += 4) {
-              const v0 = v128.load(b0), v1 = v128.load(b0 + cs);
-              const v2 = v128.load(b0 + 2 * cs), v3 = v128.load(b0 + 3 * cs);
-              const v4 = v128.load(b0 + 4 * cs), v5 = v128.load(b0 + 5 * cs);
-              const v6 = v128.load(b0 + 6 * cs), v7 = v128.load(b0 + 7 * cs);
-              v128.store(dst, transposeColumn(v0, v1, v2, v3, 0));
-              v128.store(dst, transposeColumn(v4, v5, v6, v7, 0), 16);
-              v128.store(dst, transposeColumn(v0, v1, v2, v3, 1), 32);
-              v128.store(dst, transposeColumn(v4, v5, v6, v7, 1), 48);
-              v128.store(dst, transposeColumn(v0, v1, v2, v3, 2), 64);
-              v128.store(dst, transposeColumn(v4, v5, v6, v7, 2), 80);
-              v128.store(dst, transposeColumn(v0, v1, v2, v3, 3), 96);
-              v128.store(dst, transposeColumn(v4, v5, v6, v7, 3), 112);
-              b0 += 16;
-              dst += 4 * NR << 2;
-            }
-          }
-        }
-        for (; k < kc; k++) {
-          let p = b0;
-          for (let c = 0; c < NR; c++) {
-            st(dst, c, load<f32>(p));
-            p += cs;
-          }
-          b0 += rs;
-          dst += NR << 2;
+          v128.store(row, v128.load(src));
+          v128.store(row, v128.load(src, 16), 16);
+        } else {
+          copy(row, src, NR);
         }
       }
+    } else if (cols == NR && off + NR <= d.block && rs == 1) {
+      packTransposed(dst, b0, cs, kc);
     } else {
-      // Past N, or straddling two blocks: each column's own address.
+      // Strided both ways, past N, or straddling two blocks: each column's own address.
       for (let c = 0; c < NR; c++) {
         let src: usize = 0;
         if (c < cols) {
           const col = j0 + j + c, b = col / d.block;
-          src = at(d.p, k0 * rsB + b * d.blockStride + (col - b * d.block) * csB);
+          src = at(d.p, k0 * rs + b * d.blockStride + (col - b * d.block) * cs);
         }
-        for (let kk = 0; kk < kc; kk++) st(dst, kk * NR + c, src ? ld(src, kk * rsB) : 0);
+        for (let k = 0; k < kc; k++) st(dst, k * NR + c, src ? ld(src, k * rs) : 0);
       }
-      dst += kc * NR << 2;
     }
+    dst = at(dst, kc * NR);
   }
 }
 

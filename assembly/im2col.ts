@@ -13,8 +13,8 @@
 //
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
-import { NR } from './gemm-core';
-import { at, ld, st, addInto } from './simd';
+import { NR, packTransposed } from './gemm-core';
+import { at, ld, st, zero, addInto } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
 // @ts-ignore: decorator
@@ -35,13 +35,16 @@ import { at, ld, st, addInto } from './simd';
   imageStride: i32; // floats between images: Cin·H·W
   C: i32; H: i32; W: i32; Hout: i32; Wout: i32; kH: i32; kW: i32;
   sH: i32; sW: i32; pH: i32; pW: i32; dH: i32; dW: i32;
+  tmp: usize; // packIm2colT's NR·KC floats, or 0 for packIm2col
 }
 
-export function convInput(desc: usize, x: usize, imageStride: i32, C: i32, H: i32, W: i32,
-  Hout: i32, Wout: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): usize {
+export function convInput(desc: usize, tmp: usize, x: usize, imageStride: i32, C: i32, H: i32,
+  W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32,
+  dW: i32): usize {
   const g = changetype<ConvInput>(desc);
   g.x = x; g.imageStride = imageStride; g.C = C; g.H = H; g.W = W; g.Hout = Hout; g.Wout = Wout;
   g.kH = kH; g.kW = kW; g.sH = sH; g.sW = sW; g.pH = pH; g.pW = pW; g.dH = dH; g.dW = dW;
+  g.tmp = tmp;
   return desc;
 }
 
@@ -112,45 +115,55 @@ export function packIm2col(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, n
   }
 }
 
+/** d[i] = row[(o0 + i)·s] for o0 ≤ o0 + i < o1, every read in range. */
+// @ts-ignore: decorator
+@inline function gather(d: usize, row: usize, o0: i32, o1: i32, s: i32): void {
+  let o = o0;
+  if (ASC_FEATURE_SIMD) {
+    if (s <= 2) for (; o + 4 <= o1; o += 4) v128.store(at(d, o - o0), load4(row, o * s, s));
+  }
+  for (; o < o1; o++) st(d, o - o0, ld(row, o * s));
+}
+
+/** Row `r` (one tap) of the column matrix over positions p0..p0+len of image `img`: d[0..len). */
+function tapRun(d: usize, g: ConvInput, img: usize, r: i32, p0: i32, len: i32): void {
+  const taps = g.kH * g.kW, Wout = g.Wout, H = g.H, W = g.W, sW = g.sW;
+  const c = r / taps, kh = (r - c * taps) / g.kW, kw = r - c * taps - kh * g.kW;
+  const offH = kh * g.dH - g.pH, offW = kw * g.dW - g.pW;
+  const lo = firstInside(Wout, sW, offW), hi = firstPast(Wout, sW, offW, W, lo);
+  const plane = at(img, c * H * W);
+  // Output row by output row: zeros outside [lo, hi), the input row's run inside it.
+  let oh = p0 / Wout, ow = p0 - oh * Wout;
+  for (let k = 0; k < len; oh++) {
+    const n = min(len - k, Wout - ow), ih = oh * g.sH + offH;
+    if (<u32>ih >= <u32>H) {
+      zero(d, n);
+    } else {
+      const a = min(max(ow, lo), ow + n), b = max(a, min(ow + n, hi));
+      zero(d, a - ow);
+      gather(at(d, a - ow), at(plane, ih * W + offW), a, b, sW);
+      zero(at(d, b - ow), ow + n - b);
+    }
+    d = at(d, n);
+    k += n;
+    ow = 0;
+  }
+}
+
 /** PackB of the transposed column matrix: rows (positions n·P + p) k0..k0+kc, all in one image,
- *  columns (taps) j0..j0+nc. */
+ *  columns (taps) j0..j0+nc. Each tap's run of positions is gathered into g.tmp (NR rows of kc),
+ *  then transposed into the panel. */
 export function packIm2colT(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
   const g = changetype<ConvInput>(desc);
-  const Wout = g.Wout, P = g.Hout * Wout, taps = g.kH * g.kW, H = g.H, W = g.W, sW = g.sW;
-  const n = k0 / P, p0 = k0 - n * P;
+  const P = g.Hout * g.Wout, n = k0 / P;
   const img = at(g.x, n * g.imageStride);
   for (let j = 0; j < nc; j += NR) {
     for (let q = 0; q < NR; q++) {
-      const r = j0 + j + q;
-      let d = at(dst, q);
-      if (j + q >= nc) {
-        for (let k = 0; k < kc; k++) st(d, k * NR, 0);
-        continue;
-      }
-      const c = r / taps, kh = (r - c * taps) / g.kW, kw = r - c * taps - kh * g.kW;
-      const offH = kh * g.dH - g.pH, offW = kw * g.dW - g.pW;
-      const lo = firstInside(Wout, sW, offW), hi = firstPast(Wout, sW, offW, W, lo);
-      const plane = at(img, c * H * W);
-      // Walk the positions p0..p0+kc output row by output row.
-      let oh = p0 / Wout, ow = p0 - oh * Wout;
-      for (let k = 0; k < kc;) {
-        const len = min(kc - k, Wout - ow);
-        const ih = oh * g.sH + offH;
-        if (<u32>ih >= <u32>H) {
-          for (let i = 0; i < len; i++) st(d, i * NR, 0);
-        } else {
-          const row = at(plane, ih * W + offW);
-          for (let i = 0; i < len; i++) {
-            const o = ow + i;
-            st(d, i * NR, o >= lo && o < hi ? ld(row, o * sW) : 0);
-          }
-        }
-        d = at(d, len * NR);
-        k += len;
-        oh++;
-        ow = 0;
-      }
+      const row = at(g.tmp, q * kc);
+      if (j + q < nc) tapRun(row, g, img, j0 + j + q, k0 - n * P, kc);
+      else zero(row, kc);
     }
+    packTransposed(dst, g.tmp, kc, kc);
     dst = at(dst, kc * NR);
   }
 }
