@@ -131,22 +131,27 @@ function tapRun(d: usize, g: ConvInput, img: usize, r: i32, p0: i32, len: i32): 
   const c = r / taps, kh = (r - c * taps) / g.kW, kw = r - c * taps - kh * g.kW;
   const offH = kh * g.dH - g.pH, offW = kw * g.dW - g.pW;
   const lo = firstInside(Wout, sW, offW), hi = firstPast(Wout, sW, offW, W, lo);
-  const plane = at(img, c * H * W);
   // Output row by output row: zeros outside [lo, hi), the input row's run inside it.
-  let oh = p0 / Wout, ow = p0 - oh * Wout;
-  for (let k = 0; k < len; oh++) {
-    const n = min(len - k, Wout - ow), ih = oh * g.sH + offH;
+  let oh = p0 / Wout, ow = p0 - oh * Wout, ih = oh * g.sH + offH;
+  let row = at(img, (c * H + ih) * W + offW);
+  const rowStep = <usize>(g.sH * W) << 2;
+  for (let k = 0; k < len;) {
+    const n = min(len - k, Wout - ow);
     if (<u32>ih >= <u32>H) {
       zero(d, n);
+    } else if (lo == 0 && hi == Wout) {
+      gather(d, row, ow, ow + n, sW);
     } else {
       const a = min(max(ow, lo), ow + n), b = max(a, min(ow + n, hi));
       zero(d, a - ow);
-      gather(at(d, a - ow), at(plane, ih * W + offW), a, b, sW);
+      gather(at(d, a - ow), row, a, b, sW);
       zero(at(d, b - ow), ow + n - b);
     }
     d = at(d, n);
     k += n;
     ow = 0;
+    ih += g.sH;
+    row += rowStep;
   }
 }
 
