@@ -63,37 +63,42 @@ export function convInput(desc: usize, tmp: usize, x: usize, imageStride: i32, C
 }
 
 /** Lanes 0..len of rows k0..k0+kc of a panel (row stride NR floats) for one run of positions:
- *  image `img`, output row oh, columns ow..ow+len. */
+ *  image `img`, output row oh, columns ow..ow+len. Taps go (c, kh) by (c, kh): each such pair
+ *  reads one input row, checked once, at kW offsets. */
 function im2colRun(dst: usize, g: ConvInput, img: usize, oh: i32, ow: i32, len: i32, k0: i32, kc: i32): void {
-  const taps = g.kH * g.kW, H = g.H, W = g.W, sW = g.sW;
-  let c = k0 / taps, kh = (k0 - c * taps) / g.kW, kw = k0 - c * taps - kh * g.kW;
-  for (let k = 0; k < kc; k++) {
-    const d = at(dst, k * NR);
+  const kW = g.kW, taps = g.kH * kW, H = g.H, W = g.W, sW = g.sW, dW = g.dW;
+  const iwBase = ow * sW - g.pW;
+  let c = k0 / taps, kh = (k0 - c * taps) / kW, kw = k0 - c * taps - kh * kW;
+  for (let k = 0; k < kc;) {
+    const n = min(kW - kw, kc - k);
     const ih = oh * g.sH - g.pH + kh * g.dH;
-    const iw0 = ow * sW - g.pW + kw * g.dW;
-    const row = at(img, (c * H + ih) * W);
-    let q = 0;
+    let d = at(dst, k * NR);
     if (<u32>ih >= <u32>H) {
-      for (; q < len; q++) st(d, q, 0);
+      for (let t = 0; t < n; t++) for (let q = 0; q < len; q++) st(d, t * NR + q, 0);
     } else {
-      if (ASC_FEATURE_SIMD) {
-        if (sW <= 2) {
-          for (; q + 4 <= len; q += 4) {
-            const iw = iw0 + q * sW;
-            if (iw >= 0 && iw + 3 * sW < W) {
-              v128.store(at(d, q), load4(row, iw, sW));
-            } else {
-              for (let i = q; i < q + 4; i++) st(d, i, pixel(row, iw0 + i * sW, W));
+      const row = at(img, (c * H + ih) * W);
+      for (let t = 0; t < n; t++) {
+        const iw0 = iwBase + (kw + t) * dW;
+        let q = 0;
+        if (ASC_FEATURE_SIMD) {
+          if (sW <= 2) {
+            for (; q + 4 <= len; q += 4) {
+              const iw = iw0 + q * sW;
+              if (iw >= 0 && iw + 3 * sW < W) {
+                v128.store(at(d, q), load4(row, iw, sW));
+              } else {
+                for (let i = q; i < q + 4; i++) st(d, i, pixel(row, iw0 + i * sW, W));
+              }
             }
           }
         }
+        for (; q < len; q++) st(d, q, pixel(row, iw0 + q * sW, W));
+        d = at(d, NR);
       }
-      for (; q < len; q++) st(d, q, pixel(row, iw0 + q * sW, W));
     }
-    if (++kw == g.kW) {
-      kw = 0;
-      if (++kh == g.kH) { kh = 0; c++; }
-    }
+    k += n;
+    kw = 0;
+    if (++kh == g.kH) { kh = 0; c++; }
   }
 }
 
