@@ -5,10 +5,13 @@
 //   A: element (i, k) at A + 4·(i·rsA + (k / aBlock)·aStride + (k % aBlock)·csA). With aBlock = K
 //      this is a plain strided matrix (a transpose is swapped strides); a smaller aBlock lets K
 //      run over several images (the filter gradient folds the batch into K this way).
-//   B: never read here; `packB(dst, b, k0, kc, j0, nc)` writes rows k0..k0+kc and columns
+//   B: never read here; `packB(dst, srcs, b, k0, kc, j0, nc)` writes rows k0..k0+kc and columns
 //      j0..j0+nc of B into dst as panels of NR columns: dst[((j−j0)/NR·kc + k−k0)·NR + (j−j0)%NR],
-//      zero in the columns past N. `b` is whatever the packer reads (a descriptor in scratch).
-//      A block of rows it is asked for never straddles two A blocks.
+//      zero in the columns past N, and srcs[panel] = 0. Or, in SIMD builds, it may leave a panel
+//      unpacked: srcs[panel] = an address s such that row k of the panel is the 8 floats at
+//      s + offs[k − k0], where offs (i32 byte offsets, shared by the block's such panels) is what
+//      it returns (0 when no panel is unpacked). `b` is whatever the packer reads (a descriptor
+//      in scratch). A block of rows it is asked for never straddles two A blocks.
 //   C: element (i, j) at C + 4·(i·rsC + (j / cBlock)·cStride + j % cBlock): with cBlock = N a
 //      plain matrix; a smaller cBlock puts the columns of each image into its own NCHW plane.
 //   scratch: gemm_scratch_bytes(M, N, K) bytes, clobbered.
@@ -32,7 +35,7 @@ const NC = 2048; // columns of B per packed block: KC·NC floats (2 MB) stay in 
 const TILE = MR * NR;
 
 /** Packs rows k0..k0+kc, columns j0..j0+nc of some B into `dst` (layout in the header). */
-export type PackB = (dst: usize, b: usize, k0: i32, kc: i32, j0: i32, nc: i32) => void;
+export type PackB = (dst: usize, srcs: usize, b: usize, k0: i32, kc: i32, j0: i32, nc: i32) => usize;
 
 // @ts-ignore: decorator
 @inline function roundUp(n: i32, m: i32): i32 {
@@ -53,10 +56,11 @@ function packedBFloats(N: i32, K: i32): i32 {
   return min(K, KC) * roundUp(min(N, NC), NR);
 }
 
-/** Bytes of scratch `gemm(M, N, K, ...)` needs: packed A block, packed B block, one tile. */
+/** Bytes of scratch `gemm(M, N, K, ...)` needs: packed A block, packed B block, one tile, and
+ *  the B block's panel sources. */
 export function gemm_scratch_bytes(M: i32, N: i32, K: i32): i32 {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
-  return (packedAFloats(M, K) + packedBFloats(N, K) + TILE) << 2;
+  return (packedAFloats(M, K) + packedBFloats(N, K) + TILE + ceilDiv(min(N, NC), NR)) << 2;
 }
 
 /** Rows r0..r3 of a 4×4 block (one vector each) as its columns: returns column `c`. */
@@ -120,6 +124,18 @@ function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void
 /** The microkernel: the 4×8 tile at c (row stride rsC floats) = (accumulate ? c : 0) + Σ_k a_k b_kᵀ,
  *  where a is a packed panel of A (kc × 4) and b a packed panel of B (kc × 8). */
 function sgemm_4x8(kc: i32, a: usize, b: usize, c: usize, rsC: i32, accumulate: bool): void {
+  tile4x8(kc, a, b, 0, false, c, rsC, accumulate);
+}
+
+/** The microkernel on an unpacked B panel (SIMD builds only): row k of B is the 8 floats at
+ *  b + offs[k] (i32 byte offsets), e.g. a convolution tap read straight from the image. */
+function sgemm_4x8_indirect(kc: i32, a: usize, b: usize, offs: usize, c: usize, rsC: i32, accumulate: bool): void {
+  tile4x8(kc, a, b, offs, true, c, rsC, accumulate);
+}
+
+// @ts-ignore: decorator
+@inline function tile4x8(kc: i32, a: usize, b: usize, offs: usize, indirect: bool, c: usize, rsC: i32,
+  accumulate: bool): void {
   const rs = <usize>rsC << 2;
   if (ASC_FEATURE_SIMD) {
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
@@ -127,8 +143,9 @@ function sgemm_4x8(kc: i32, a: usize, b: usize, c: usize, rsC: i32, accumulate: 
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
     let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
     for (let k = 0; k < kc; k++) {
-      const b0 = v128.load(b);
-      const b1 = v128.load(b, 16);
+      const bk = indirect ? b + <usize>load<i32>(offs + (<usize>k << 2)) : b;
+      const b0 = v128.load(bk);
+      const b1 = v128.load(bk, 16);
       let ai = v128.load32_splat(a);
       c00 = madd(ai, b0, c00);
       c01 = madd(ai, b1, c01);
@@ -142,7 +159,7 @@ function sgemm_4x8(kc: i32, a: usize, b: usize, c: usize, rsC: i32, accumulate: 
       c30 = madd(ai, b0, c30);
       c31 = madd(ai, b1, c31);
       a += MR << 2;
-      b += NR << 2;
+      if (!indirect) b += NR << 2;
     }
     if (accumulate) {
       c00 = f32x4.add(c00, v128.load(c));
@@ -205,11 +222,11 @@ function sgemm_4x8(kc: i32, a: usize, b: usize, c: usize, rsC: i32, accumulate: 
 
 /** All microtiles of one packed (mc × kc) A block times one packed (kc × nc) B block whose first
  *  column is column j0 of C; c points at row 0 of the block, column 0 of C. */
-function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, rsC: i32,
-  j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize): void {
+function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usize, offs: usize,
+  c: usize, rsC: i32, j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize): void {
   for (let j = 0; j < nc; j += NR) {
     const n = min(NR, nc - j);
-    const bPanel = at(bp, j * kc);
+    const bPanel = at(bp, j * kc), src = load<usize>(srcs + (<usize>(j / NR) << 2));
     const blk = (j0 + j) / cBlock, off = j0 + j - blk * cBlock;
     const cPanel = at(c, blk * cStride + off);
     const whole = n == NR && off + NR <= cBlock;
@@ -217,9 +234,11 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, c: usize, 
       const m = min(MR, mc - i);
       const aPanel = at(ap, i * kc);
       if (m == MR && whole) {
-        sgemm_4x8(kc, aPanel, bPanel, at(cPanel, i * rsC), rsC, accumulate);
+        if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, at(cPanel, i * rsC), rsC, accumulate);
+        else sgemm_4x8(kc, aPanel, bPanel, at(cPanel, i * rsC), rsC, accumulate);
       } else {
-        sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
+        if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
+        else sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
         for (let q = 0; q < n; q++) {
           const col = j0 + j + q, b = col / cBlock;
           const dst = at(c, i * rsC + b * cStride + col - b * cBlock);
@@ -249,7 +268,7 @@ export function gemm(M: i32, N: i32, K: i32,
   }
   const ap = scratch;
   const bp = at(ap, packedAFloats(M, K));
-  const tile = at(bp, packedBFloats(N, K));
+  const tile = at(bp, packedBFloats(N, K)), srcs = at(tile, TILE);
   const mcMax = blockLength(M, MC, MR), ncMax = blockLength(N, NC, NR);
   const aLen = min(aBlock, K), kcMax = blockLength(aLen, KC, 1);
   for (let jc = 0; jc < N; jc += ncMax) {
@@ -259,11 +278,11 @@ export function gemm(M: i32, N: i32, K: i32,
       const kLen = min(aLen, K - kb);
       for (let pc = 0; pc < kLen; pc += kcMax) {
         const kc = min(kcMax, kLen - pc);
-        packB(bp, b, kb + pc, kc, jc, nc);
+        const offs = packB(bp, srcs, b, kb + pc, kc, jc, nc);
         for (let ic = 0; ic < M; ic += mcMax) {
           const mc = min(mcMax, M - ic);
           packA(ap, at(aBase, ic * rsA + pc * csA), rsA, csA, mc, kc);
-          macroKernel(mc, nc, kc, ap, bp, at(C, ic * rsC), rsC, jc, cBlock, cStride,
+          macroKernel(mc, nc, kc, ap, bp, srcs, offs, at(C, ic * rsC), rsC, jc, cBlock, cStride,
             accumulate || kb + pc > 0, tile);
         }
       }
@@ -296,6 +315,11 @@ export function stridedB(at_: usize, p: usize, rs: i32, cs: i32, block: i32, blo
   return at_;
 }
 
+/** srcs[] of a B block of nc columns whose panels are all packed. */
+export function noSources(srcs: usize, nc: i32): void {
+  memory.fill(srcs, 0, <usize>ceilDiv(nc, NR) << 2);
+}
+
 /** One full panel of B whose NR columns are each contiguous along k, column q at src + 4·q·cs:
  *  dst[k·NR + q] = src[q·cs + k] for k < kc, in 4×4 register transposes. */
 export function packTransposed(dst: usize, src: usize, cs: i32, kc: i32): void {
@@ -325,8 +349,9 @@ export function packTransposed(dst: usize, src: usize, cs: i32, kc: i32): void {
 
 /** PackB for a StridedB: panels inside one block take the fast paths (a row copy when columns
  *  are contiguous, register transposes when each column is); the rest go element by element. */
-export function packStrided(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
+export function packStrided(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): usize {
   const d = changetype<StridedB>(desc);
+  noSources(srcs, nc);
   const rs = d.rs, cs = d.cs;
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
@@ -357,5 +382,6 @@ export function packStrided(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, 
     }
     dst = at(dst, kc * NR);
   }
+  return 0;
 }
 

@@ -13,7 +13,7 @@
 //
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
-import { NR, packTransposed } from './gemm-core';
+import { NR, packTransposed, noSources } from './gemm-core';
 import { at, ld, st, zero, addInto } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
@@ -35,7 +35,7 @@ import { at, ld, st, zero, addInto } from './simd';
   imageStride: i32; // floats between images: Cin·H·W
   C: i32; H: i32; W: i32; Hout: i32; Wout: i32; kH: i32; kW: i32;
   sH: i32; sW: i32; pH: i32; pW: i32; dH: i32; dW: i32;
-  tmp: usize; // packIm2colT's NR·KC floats, or 0 for packIm2col
+  tmp: usize; // packIm2col's tap offsets (tapOffsets) or 0; packIm2colT's NR·KC floats
 }
 
 export function convInput(desc: usize, tmp: usize, x: usize, imageStride: i32, C: i32, H: i32,
@@ -102,22 +102,50 @@ function im2colRun(dst: usize, g: ConvInput, img: usize, oh: i32, ow: i32, len: 
   }
 }
 
-/** PackB of the column matrix: rows (taps) k0..k0+kc, columns (n·P + p) j0..j0+nc. */
-export function packIm2col(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
+/** The forward packer's tap offsets: table[r] = byte offset of tap r = (c, kh, kw) from the
+ *  window's top-left input pixel, for panels read straight from the image. */
+export function tapOffsets(table: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, dH: i32, dW: i32): void {
+  let r = 0;
+  for (let c = 0; c < C; c++) {
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        store<i32>(table + (<usize>r << 2), ((c * H + kh * dH) * W + kw * dW) << 2);
+        r++;
+      }
+    }
+  }
+}
+
+/** PackB of the column matrix: rows (taps) k0..k0+kc, columns (n·P + p) j0..j0+nc. In SIMD
+ *  builds with stride 1, a panel of 8 positions in one output row whose every tap lies inside the
+ *  image is not copied: the microkernel reads it from x through the tap offsets (g.tmp). */
+export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): usize {
   const g = changetype<ConvInput>(desc);
   const Wout = g.Wout, P = g.Hout * Wout;
+  const direct = ASC_FEATURE_SIMD && g.sW == 1 && g.tmp != 0;
+  const spanH = (g.kH - 1) * g.dH, spanW = (g.kW - 1) * g.dW + NR;
+  let any = false;
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
+    const src = srcs + (<usize>(j / NR) << 2);
+    store<usize>(src, 0);
     // A panel's 8 columns are one run of positions or several (at output row or image edges).
     for (let q = 0; q < cols;) {
       const col = j0 + j + q, n = col / P, p = col - n * P, oh = p / Wout, ow = p - oh * Wout;
       const len = min(cols - q, Wout - ow);
-      im2colRun(at(dst, q), g, at(g.x, n * g.imageStride), oh, ow, len, k0, kc);
+      const img = at(g.x, n * g.imageStride), ih = oh * g.sH - g.pH, iw = ow - g.pW;
+      if (direct && len == NR && ih >= 0 && ih + spanH < g.H && iw >= 0 && iw + spanW <= g.W) {
+        store<usize>(src, at(img, ih * g.W + iw));
+        any = true;
+      } else {
+        im2colRun(at(dst, q), g, img, oh, ow, len, k0, kc);
+      }
       q += len;
     }
     for (let k = 0; k < kc; k++) for (let q = cols; q < NR; q++) st(dst, k * NR + q, 0);
     dst = at(dst, kc * NR);
   }
+  return any ? g.tmp + (<usize>k0 << 2) : 0;
 }
 
 /** d[i] = row[(o0 + i)·s] for o0 ≤ o0 + i < o1, every read in range. */
@@ -163,8 +191,9 @@ function tapRun(d: usize, g: ConvInput, img: usize, r: i32, p0: i32, len: i32): 
 /** PackB of the transposed column matrix: rows (positions n·P + p) k0..k0+kc, all in one image,
  *  columns (taps) j0..j0+nc. Each tap's run of positions is gathered into g.tmp (NR rows of kc),
  *  then transposed into the panel. */
-export function packIm2colT(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): void {
+export function packIm2colT(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): usize {
   const g = changetype<ConvInput>(desc);
+  noSources(srcs, nc);
   const P = g.Hout * g.Wout, n = k0 / P;
   const img = at(g.x, n * g.imageStride);
   for (let j = 0; j < nc; j += NR) {
@@ -176,6 +205,7 @@ export function packIm2colT(dst: usize, desc: usize, k0: i32, kc: i32, j0: i32, 
     packTransposed(dst, g.tmp, kc, kc);
     dst = at(dst, kc * NR);
   }
+  return 0;
 }
 
 export function col2im(x: usize, // (C, H, W) f32: one image, one group; added into
