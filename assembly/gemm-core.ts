@@ -240,8 +240,11 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usiz
         if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
         else sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
         for (let q = 0; q < n; q++) {
-          const col = j0 + j + q, b = col / cBlock;
-          const dst = at(c, i * rsC + b * cStride + col - b * cBlock);
+          let dst = at(cPanel, i * rsC + q);
+          if (off + q >= cBlock) {
+            const col = j0 + j + q, b = col / cBlock;
+            dst = at(c, i * rsC + b * cStride + col - b * cBlock);
+          }
           for (let r = 0; r < m; r++) {
             const v = ld(tile, r * NR + q);
             st(dst, r * rsC, accumulate ? ld(dst, r * rsC) + v : v);

@@ -14,7 +14,7 @@
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
 import { NR, packTransposed, noSources } from './gemm-core';
-import { at, ld, st, zero, addInto } from './simd';
+import { at, ld, st, zero } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
 // @ts-ignore: decorator
@@ -208,6 +208,16 @@ export function packIm2colT(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i
   return 0;
 }
 
+/** dst[i] += src[i] for i < n: inlined, since col2im's runs are often a single output row of 8. */
+// @ts-ignore: decorator
+@inline function addRun(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 4 <= n; i += 4) v128.store(at(dst, i), f32x4.add(v128.load(at(dst, i)), v128.load(at(src, i))));
+  }
+  for (; i < n; i++) st(dst, i, ld(dst, i) + ld(src, i));
+}
+
 export function col2im(x: usize, // (C, H, W) f32: one image, one group; added into
   col: usize, // (C·kH·kW, ≥ Hout·Wout) f32, row stride rsCol
   rsCol: i32, C: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
@@ -225,7 +235,7 @@ export function col2im(x: usize, // (C, H, W) f32: one image, one group; added i
           const src = at(row, oh * Wout);
           const dst = at(xc, (oh * sH + offH) * W + offW);
           if (sW == 1) {
-            addInto(at(dst, owLo), at(src, owLo), owHi - owLo);
+            addRun(at(dst, owLo), at(src, owLo), owHi - owLo);
           } else {
             for (let ow = owLo; ow < owHi; ow++) st(dst, ow * sW, ld(dst, ow * sW) + ld(src, ow));
           }
