@@ -102,7 +102,9 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   const K = Cin / groups * kH * kW, Og = Cout / groups, P = Hout * Wout;
   const cols = chunkImages(N, P) * P;
   const forward = tapsBytes(K) + gemm_scratch_bytes(Og, N * P, K), filter = TMP_BYTES + gemm_scratch_bytes(Og, K, N * P);
-  const input = colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
+  const input = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)
+    ? gemm_scratch_bytes(K, N * P, Og) // straight into dx, all images in one GEMM
+    : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
   return DESCRIPTOR_BYTES + max(input, max(forward, filter));
 }
 
