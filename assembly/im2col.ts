@@ -237,7 +237,19 @@ export function col2im(x: usize, // (C, H, W) f32: one image, one group; added i
           if (sW == 1) {
             addRun(at(dst, owLo), at(src, owLo), owHi - owLo);
           } else {
-            for (let ow = owLo; ow < owHi; ow++) st(dst, ow * sW, ld(dst, ow * sW) + ld(src, ow));
+            let ow = owLo;
+            if (ASC_FEATURE_SIMD) {
+              if (sW == 2) {
+                // 4 col values into every other float of 8: interleave them with zeros. The 8th
+                // float (index 2·ow + 7) is read and written back unchanged, so it must exist.
+                for (; ow + 4 <= owHi && (ow + 3) * 2 + 1 + offW < W; ow += 4) {
+                  const v = v128.load(at(src, ow)), z = f32x4.splat(0), d = at(dst, ow * 2);
+                  v128.store(d, f32x4.add(v128.load(d), v128.shuffle<f32>(v, z, 0, 4, 1, 4)));
+                  v128.store(d, f32x4.add(v128.load(d, 16), v128.shuffle<f32>(v, z, 2, 4, 3, 4)), 16);
+                }
+              }
+            }
+            for (; ow < owHi; ow++) st(dst, ow * sW, ld(dst, ow * sW) + ld(src, ow));
           }
         }
       }
