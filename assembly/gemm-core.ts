@@ -1,5 +1,6 @@
 // The packed GEMM every matrix kernel runs on, in the manner of BLIS / GotoBLAS. Not part of the
-// ABI (index.ts does not re-export this file): sgemm (gemm.ts), linear and conv call `gemm`.
+// ABI (index.ts does not re-export this file): sgemm (gemm.ts, which linear uses) and conv call
+// `gemm`.
 //
 // Contract of `gemm`: C = A·B (accumulate = 0, C overwritten) or C += A·B (accumulate = 1), C M×N.
 //   A: element (i, k) at A + 4·(i·rsA + (k / aBlock)·aStride + (k % aBlock)·csA). With aBlock = K
@@ -22,6 +23,8 @@
 // so the microkernel `sgemm_4x8` always computes a full 4×8 tile from two unit-stride streams;
 // tiles at the edges (or straddling two C blocks) go through a small buffer and only their valid
 // part reaches C. Block sizes are balanced (K = 576 becomes 3 × 192, not 256 + 256 + 64).
+// Unpacked panels go through `sgemm_4x8_indirect`, the same tile with row k of B at
+// s + offs[k]: a convolution reads its interior windows from the image this way, no copy.
 //
 // Register budget (SIMD): 8 f32x4 accumulators (4 rows × 2 vectors of 4 columns), 2 vectors of
 // B and one broadcast of A: 11 of the ~15 xmm registers V8 gives wasm; a larger tile spills.

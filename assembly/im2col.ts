@@ -7,9 +7,11 @@
 // It is never stored whole. `packIm2col` writes a block of it straight into the GEMM's packed-B
 // panels (forward: B = col), `packIm2colT` a block of its transpose (filter gradient: B = colᵀ,
 // whose rows are positions; a block of them never straddles two images, as gemm guarantees when
-// aBlock = P). Both read the geometry from a ConvInput descriptor (gemm's PackB contract).
-// col2im ADDS each element of a stored (C·kH·kW, P) column block into the x position it came from
-// (padding positions are dropped), so the caller zeroes x first.
+// aBlock = P). Both read the geometry from a ConvInput descriptor (gemm's PackB contract). In SIMD
+// builds with stride 1, packIm2col leaves panels whose every tap is inside the image unpacked:
+// gemm reads them from x through the table of tap offsets (`tapOffsets`).
+// col2im ADDS each element of a stored (C·kH·kW, ≥ P) column block (row stride rsCol) into the x
+// position it came from (padding positions are dropped), so the caller zeroes x first.
 //
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
