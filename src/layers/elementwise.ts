@@ -1,6 +1,7 @@
 // The shape-preserving layers that act on each element alone (activations): any input shape,
 // output of the same shape, one kernel each way over n·size elements.
-import { Layer, elementCount, type BackwardPass, type Pass } from './layer.js';
+import { sizeOf } from '../tensor.js';
+import { Layer, type BackwardPass, type Pass } from './layer.js';
 
 export abstract class ElementwiseLayer extends Layer {
   outputShapeFor(input: readonly number[]): number[] {
@@ -9,7 +10,7 @@ export abstract class ElementwiseLayer extends Layer {
 
   /** Elements in a batch of n samples. */
   protected size(n: number): number {
-    return n * elementCount(this.inputShape);
+    return n * sizeOf(this.inputShape);
   }
 
   forward(pass: Pass, _training: boolean): void {

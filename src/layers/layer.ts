@@ -97,10 +97,6 @@ export function uniformInit(fanIn: number): Initializer {
 
 export const constantInit = (value: number): Initializer => (data) => data.fill(value);
 
-export function elementCount(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /** Checks a constructor argument that must be a positive integer. */
 export function positiveInt(layer: string, what: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {

@@ -1,7 +1,8 @@
 // torch.nn.MaxPool2d: the forward saves the argmax of every window for the backward.
 import { pool2dGeometry, poolArgs, type Pair } from '../shapes.js';
 import { checkImageInput } from './conv2d.js';
-import { Layer, elementCount, type BackwardPass, type Pass, type Planner, type Slot } from './layer.js';
+import { sizeOf } from '../tensor.js';
+import { Layer, type BackwardPass, type Pass, type Planner, type Slot } from './layer.js';
 
 export interface MaxPool2dLayerOptions {
   /** Defaults to kernelSize. */
@@ -45,7 +46,7 @@ export class MaxPool2d extends Layer {
     const g = this.geometry(batchSize, this.inputShape);
     this.args = poolArgs(g);
     this.dilation = [g.dH, g.dW];
-    this.indices = p.saved(batchSize * elementCount(this.outputShape));
+    this.indices = p.saved(batchSize * sizeOf(this.outputShape));
   }
 
   forward({ k, x, y, n }: Pass): void {

@@ -3,10 +3,10 @@
 // (parameter gradients accumulate), optimizer update, one fill that zeroes the gradients. It
 // allocates nothing; dispose() gives the memory back.
 import { ShapeError } from '../errors.js';
-import { Layer, elementCount, type Slot } from '../layers/layer.js';
+import { Layer, type Slot } from '../layers/layer.js';
 import { backend, type Backend } from '../runtime/backend.js';
 import { checkTensor, shapeText } from '../shapes.js';
-import { Tensor, type TensorLike } from '../tensor.js';
+import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
 import { Optimizer } from './optimizers.js';
 import { MemoryPlan, type MemoryReport } from './plan.js';
 import { Random, randomSeed } from './random.js';
@@ -106,12 +106,12 @@ export class Sequential {
       plan.prefix = `${i}.`;
       layer.plan(plan, batchSize, b.k);
     });
-    const inSize = elementCount(inputShape);
-    const outSize = elementCount(shape);
+    const inSize = sizeOf(inputShape);
+    const outSize = sizeOf(shape);
     const act = [plan.reserve('activations', batchSize * inSize)];
     const dact = [{ offset: 0, length: 0 } as Slot];
     for (const layer of this.layers) {
-      const size = batchSize * elementCount(layer.outputShape);
+      const size = batchSize * sizeOf(layer.outputShape);
       act.push(layer.aliasesInput ? act[act.length - 1] : plan.reserve('activations', size));
       dact.push(layer.aliasesInput ? dact[dact.length - 1] : plan.reserve('activationGradients', size));
     }
