@@ -1,5 +1,6 @@
 // torch.nn.Flatten() with its defaults (startDim 1, endDim −1): every sample becomes one row. The
 // data does not move: the model gives the output the input's buffer, so both passes are free.
+import { sizeOf } from '../tensor.js';
 import { Layer } from './layer.js';
 
 export class Flatten extends Layer {
@@ -8,7 +9,7 @@ export class Flatten extends Layer {
   }
 
   outputShapeFor(input: readonly number[]): number[] {
-    return [input.reduce((a, b) => a * b, 1)];
+    return [sizeOf(input)];
   }
 
   get aliasesInput(): boolean {

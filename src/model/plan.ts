@@ -1,7 +1,8 @@
 // The memory plan of a compiled model: every tensor a layer, the loss or the optimizer needs is
 // reserved first, by category, then each category becomes one heap allocation and the reserved
 // slots get their offsets. After that nothing is allocated until dispose().
-import type { Heap } from '../runtime/memory.js';
+import { alignUp, type Heap } from '../runtime/memory.js';
+import { sizeOf } from '../tensor.js';
 import type { Initializer, ParamSlot, Planner, Slot } from '../layers/layer.js';
 
 export const CATEGORIES = [
@@ -25,9 +26,6 @@ export interface StateEntry {
   init: Initializer;
 }
 
-const ALIGN = 16;
-const alignUp = (bytes: number) => Math.ceil(bytes / ALIGN) * ALIGN;
-
 export class MemoryPlan implements Planner {
   readonly bytes: Record<Category, number> = {
     parameters: 0, buffers: 0, gradients: 0, optimizer: 0, activations: 0, activationGradients: 0, scratch: 0,
@@ -48,7 +46,7 @@ export class MemoryPlan implements Planner {
   }
 
   parameter(name: string, shape: readonly number[], init: Initializer): ParamSlot {
-    const n = shape.reduce((a, b) => a * b, 1);
+    const n = sizeOf(shape);
     const value = this.reserve('parameters', n);
     const grad = this.reserve('gradients', n);
     this.entries.push({ name: this.prefix + name, shape: [...shape], slot: value, init });
@@ -56,7 +54,7 @@ export class MemoryPlan implements Planner {
   }
 
   buffer(name: string, shape: readonly number[], init: Initializer): Slot {
-    const slot = this.reserve('buffers', shape.reduce((a, b) => a * b, 1));
+    const slot = this.reserve('buffers', sizeOf(shape));
     this.entries.push({ name: this.prefix + name, shape: [...shape], slot, init });
     return slot;
   }

@@ -5,7 +5,8 @@
 const ALIGN = 16;
 const PAGE = 65536;
 
-const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
+/** `n` rounded up to the heap's 16-byte alignment (SIMD loads, and the plan's slots). */
+export const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
 
 export class Heap {
   readonly memory: WebAssembly.Memory;
