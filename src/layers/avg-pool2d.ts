@@ -1,7 +1,7 @@
 // torch.nn.AvgPool2d: the divisor counts padding unless countIncludePad is false.
-import { countIncludePad, pool2dGeometry, poolArgs, type Pair } from '../shapes.js';
-import { checkImageInput } from './conv2d.js';
-import { Layer, type BackwardPass, type Pass } from './layer.js';
+import { countIncludePad, poolArgs, type Pair } from '../shapes.js';
+import type { BackwardPass, Pass } from './layer.js';
+import { Pool2dLayer } from './pool2d.js';
 
 export interface AvgPool2dLayerOptions {
   /** Defaults to kernelSize. */
@@ -10,34 +10,12 @@ export interface AvgPool2dLayerOptions {
   countIncludePad?: boolean;
 }
 
-type PoolArgs = ReturnType<typeof poolArgs>;
-
-export class AvgPool2d extends Layer {
-  readonly kernelSize: Pair;
-  readonly options: AvgPool2dLayerOptions;
+export class AvgPool2d extends Pool2dLayer<AvgPool2dLayerOptions> {
   private readonly includePad: number;
-  private args?: PoolArgs;
 
   constructor(kernelSize: Pair, options: AvgPool2dLayerOptions = {}) {
-    super();
-    this.kernelSize = kernelSize;
-    this.options = { ...options };
-    pool2dGeometry('AvgPool2d', 'avg', [1, 1, 1 << 20, 1 << 20], { kernelSize, ...options });
+    super('avg', kernelSize, options);
     this.includePad = countIncludePad('AvgPool2d', options);
-  }
-
-  describe(): string {
-    return `AvgPool2d(kernel ${JSON.stringify(this.kernelSize)})`;
-  }
-
-  private geometry(N: number, input: readonly number[]) {
-    return pool2dGeometry(this.describe(), 'avg', [N, ...input], { kernelSize: this.kernelSize, ...this.options }, 'input');
-  }
-
-  outputShapeFor(input: readonly number[]): number[] {
-    checkImageInput(this.describe(), input, input[0]);
-    const g = this.geometry(1, input);
-    return [g.C, g.Hout, g.Wout];
   }
 
   plan(): void {

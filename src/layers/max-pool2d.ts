@@ -1,8 +1,8 @@
 // torch.nn.MaxPool2d: the forward saves the argmax of every window for the backward.
-import { pool2dGeometry, poolArgs, type Pair } from '../shapes.js';
-import { checkImageInput } from './conv2d.js';
+import { poolArgs, type Pair } from '../shapes.js';
 import { sizeOf } from '../tensor.js';
-import { Layer, type BackwardPass, type Pass, type Planner, type Slot } from './layer.js';
+import type { BackwardPass, Pass, Planner, Slot } from './layer.js';
+import { Pool2dLayer } from './pool2d.js';
 
 export interface MaxPool2dLayerOptions {
   /** Defaults to kernelSize. */
@@ -11,35 +11,12 @@ export interface MaxPool2dLayerOptions {
   dilation?: Pair;
 }
 
-type PoolArgs = ReturnType<typeof poolArgs>;
-
-export class MaxPool2d extends Layer {
-  readonly kernelSize: Pair;
-  readonly options: MaxPool2dLayerOptions;
-  private args?: PoolArgs;
+export class MaxPool2d extends Pool2dLayer<MaxPool2dLayerOptions> {
   private dilation: [number, number] = [1, 1];
   private indices?: Slot;
 
   constructor(kernelSize: Pair, options: MaxPool2dLayerOptions = {}) {
-    super();
-    this.kernelSize = kernelSize;
-    this.options = { ...options };
-    // Validates the options now, on a shape any valid kernel fits.
-    pool2dGeometry('MaxPool2d', 'max', [1, 1, 1 << 20, 1 << 20], { kernelSize, ...options });
-  }
-
-  describe(): string {
-    return `MaxPool2d(kernel ${JSON.stringify(this.kernelSize)})`;
-  }
-
-  private geometry(N: number, input: readonly number[]) {
-    return pool2dGeometry(this.describe(), 'max', [N, ...input], { kernelSize: this.kernelSize, ...this.options }, 'input');
-  }
-
-  outputShapeFor(input: readonly number[]): number[] {
-    checkImageInput(this.describe(), input, input[0]);
-    const g = this.geometry(1, input);
-    return [g.C, g.Hout, g.Wout];
+    super('max', kernelSize, options);
   }
 
   plan(p: Planner, batchSize: number): void {

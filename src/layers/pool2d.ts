@@ -1,0 +1,36 @@
+// What MaxPool2d and AvgPool2d share: options checked at construction, the geometry for an input
+// shape, the output shape, and the kernel arguments computed once when the model plans.
+import { pool2dGeometry, poolArgs, type Pair } from '../shapes.js';
+import { checkImageInput } from './conv2d.js';
+import { Layer } from './layer.js';
+
+export type PoolArgs = ReturnType<typeof poolArgs>;
+
+export abstract class Pool2dLayer<Options extends object> extends Layer {
+  readonly kernelSize: Pair;
+  readonly options: Options;
+  /** NC (for one sample), H, W, Hout, Wout, kH, kW, sH, sW, pH, pW: set by `plan`. */
+  protected args?: PoolArgs;
+
+  constructor(private readonly kind: 'max' | 'avg', kernelSize: Pair, options: Options) {
+    super();
+    this.kernelSize = kernelSize;
+    this.options = { ...options };
+    // Validates the options now, on a shape any valid kernel fits.
+    this.geometry(1, [1, 1 << 20, 1 << 20]);
+  }
+
+  describe(): string {
+    return `${this.kind === 'max' ? 'Max' : 'Avg'}Pool2d(kernel ${JSON.stringify(this.kernelSize)})`;
+  }
+
+  protected geometry(N: number, input: readonly number[]) {
+    return pool2dGeometry(this.describe(), this.kind, [N, ...input], { kernelSize: this.kernelSize, ...this.options }, 'input');
+  }
+
+  outputShapeFor(input: readonly number[]): number[] {
+    checkImageInput(this.describe(), input, input[0]);
+    const g = this.geometry(1, input);
+    return [g.C, g.Hout, g.Wout];
+  }
+}
