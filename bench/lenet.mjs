@@ -1,7 +1,7 @@
 // The LeNet-5 training step of issue 4 (batch 64, SGD lr 0.01 momentum 0.9, cross-entropy) on our
 // builds beside TensorFlow.js. TensorFlow.js has no Sequential in tfjs-core, so its model is the
 // same network written with core ops and trained through optimizer.minimize (tf.variableGrads).
-import { measure } from './timing.mjs';
+import { measureRounds } from './timing.mjs';
 import { OUR_BACKENDS, TF_BACKENDS } from './contenders.mjs';
 import { randomData, rng } from './workloads.mjs';
 
@@ -68,16 +68,6 @@ function tfModel(tf, { x, labels }) {
   };
 }
 
-async function timeStep(name, step, settings) {
-  let firstLoss;
-  const m = await measure(name, () => {
-    const l = step();
-    firstLoss ??= l;
-  }, settings);
-  if (!Number.isFinite(firstLoss)) throw new Error(`the first step's loss is ${firstLoss}`);
-  return { status: 'ok', ...m, firstLoss };
-}
-
 /** Thrown when dist/ has no model API yet: the suite is skipped, not failed. */
 class NotLanded extends Error {}
 
@@ -87,44 +77,52 @@ function failure(e) {
   return { status: missing ? 'missing' : 'error', message: e.message };
 }
 
+/**
+ * One model of the suite: a result row when it cannot be built, else a contender for
+ * measureRounds (its `enter` selects its backend) with `result(measured)` to make its row.
+ */
+async function contender(model, key, enter, build, unavailable) {
+  if (unavailable) return { model, key, status: 'unavailable', message: unavailable };
+  let built;
+  let firstLoss;
+  try {
+    await enter();
+    built = build();
+  } catch (e) {
+    return { model, key, ...failure(e) };
+  }
+  return {
+    name: `lenet ${key}`,
+    enter,
+    fn: () => {
+      const l = built.step();
+      firstLoss ??= l;
+    },
+    result(m) {
+      built.dispose?.();
+      if (m.error) return { model, key, ...failure(m.error) };
+      if (!Number.isFinite(firstLoss)) return { model, key, status: 'error', message: `the first step's loss is ${firstLoss}` };
+      return { model, key, status: 'ok', ...m, firstLoss };
+    },
+  };
+}
+
 export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log }) {
   const data = batch();
-  const results = [];
+  const entries = [];
   for (const key of OUR_BACKENDS) {
-    let r;
-    if (ourUnavailable[key]) r = { status: 'unavailable', message: ourUnavailable[key] };
-    else {
-      let model;
-      try {
-        await api.init({ backend: key });
-        model = ourModel(api);
-        r = await timeStep(`lenet ${key}`, () => model.trainStep(data.x, data.labels), settings);
-      } catch (e) {
-        r = failure(e);
-      } finally {
-        model?.dispose?.();
-      }
-    }
-    results.push({ model: 'wasm-cnn Sequential', key, ...r });
+    entries.push(await contender('wasm-cnn Sequential', key, () => api.init({ backend: key }), () => {
+      const model = ourModel(api);
+      return { step: () => model.trainStep(data.x, data.labels), dispose: () => model.dispose?.() };
+    }, ourUnavailable[key]));
   }
   for (const backend of TF_BACKENDS) {
-    const key = `tf-${backend}`;
-    let r;
-    if (backend === 'wasm' && tfInfo.wasmError) r = { status: 'unavailable', message: tfInfo.wasmError };
-    else {
-      let model;
-      try {
-        await tf.setBackend(backend);
-        model = tfModel(tf, data);
-        r = await timeStep(`lenet ${key}`, model.step, settings);
-      } catch (e) {
-        r = failure(e);
-      } finally {
-        model?.dispose();
-      }
-    }
-    results.push({ model: 'TensorFlow.js core ops', key, ...r });
+    const unavailable = backend === 'wasm' ? tfInfo.wasmError : undefined;
+    entries.push(await contender('TensorFlow.js core ops', `tf-${backend}`, () => tf.setBackend(backend), () => tfModel(tf, data), unavailable));
   }
+  const timed = entries.filter((e) => e.fn);
+  const measured = await measureRounds(timed, settings);
+  const results = entries.map((e) => (e.fn ? e.result(measured[timed.indexOf(e)]) : e));
   for (const r of results) {
     log(`lenet ${r.key}: ${r.status === 'ok' ? `${r.medianMs.toFixed(2)} ms/step, first loss ${r.firstLoss.toFixed(4)}` : `${r.status}: ${r.message}`}`);
   }

@@ -146,7 +146,7 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     `- Date: ${machine.date}; wasm-cnn at ${machine.revision}`,
     `- Command: \`${machine.command}\`${partial ? ' (a partial run)' : ''}${args.tiny ? ' — TINY workloads, not those of issue 3' : ''}`,
     `- Peers: TensorFlow.js ${tfInfo.version}: ${tfWasm}; cpu backend (pure JS); \`tf.enableProdMode()\``,
-    `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); the figure is the MEDIAN of benchmark.js's samples (stats.sample); every function is first warmed up (V8 tiers WASM and JS up in the background). Functions whose first call exceeds slowCall get fewer samples (n shown when under 3).`,
+    `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); every function is first called once and warmed up (V8 tiers WASM and JS up in the background); then, so that a slow patch of this shared machine does not land on one contender alone, the contenders of an op (or of the LeNet step) take turns in ${settings.rounds} round-robin rounds, each giving every contender one benchmark.js run of maxTime / rounds seconds, in an order rotated by one each round. The figure is the MEDIAN of a contender's benchmark.js samples (stats.sample) pooled over all rounds. Functions whose first call exceeds slowCall are sampled apart from the rounds, fewer times (n shown when under 3).`,
     ...(unavailable.length ? [`- Our backends not run: ${unavailable.join('; ')}`] : []),
   ];
   const about = [

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SETTINGS, measure } from './timing.mjs';
+import { SETTINGS, measureRounds } from './timing.mjs';
 import { CONV_WORKLOADS, POOL_WORKLOADS, tiny, convInputs, poolInputs, convFlops } from './workloads.mjs';
 import { OUR_BACKENDS, TF_BACKENDS, OPS, prepareOurs, prepareTf, loadTf } from './contenders.mjs';
 import { compareToReference } from './check.mjs';
@@ -51,44 +51,61 @@ for (const name of OUR_BACKENDS) {
 
 const { tf, info: tfInfo } = await loadTf();
 
-/** Runs one contender on one op; returns a table cell. */
-async function runContender(key, op, w, inputs) {
+/** Failures of a contender's calls: an op the peer lacks is 'missing', anything else an 'error'. */
+function failure(e) {
+  const missing = /not registered|not implemented|not supported/i.test(e.message);
+  return { status: missing ? 'missing' : 'error', message: e.message };
+}
+
+/**
+ * Prepares one contender on one op: a table cell when it cannot run, else a contender for
+ * measureRounds whose `enter` selects its backend, with `cell(measured)` to make its table cell.
+ */
+async function prepareContender(key, op, w, inputs) {
   let prepared;
-  let tfBefore;
+  let select;
   try {
     if (key.startsWith('tf-')) {
       const backend = key.slice(3);
       if (backend === 'wasm' && tfInfo.wasmError) return { status: 'unavailable', message: tfInfo.wasmError };
-      await tf.setBackend(backend);
-      tfBefore = tf.memory().numTensors;
+      select = () => tf.setBackend(backend);
+      await select();
       prepared = prepareTf(tf, op, w, inputs);
     } else {
       if (ourUnavailable[key]) return { status: 'unavailable', message: ourUnavailable[key] };
-      await api.init({ backend: key });
+      select = () => api.init({ backend: key });
+      await select();
       prepared = prepareOurs(api, op, w, inputs);
     }
   } catch (e) {
     return { status: 'missing', message: e.message };
   }
   let first;
-  const fn = () => {
-    const r = prepared.run();
-    if (first === undefined) first = r;
-  };
-  try {
-    const m = await measure(`${w.id} ${op} ${key}`, fn, settings);
-    const cell = { status: 'ok', ...m, output: prepared.result(first), checkAgainst: prepared.checkAgainst };
-    if (tfBefore !== undefined) {
-      prepared.dispose();
-      const leaked = tf.memory().numTensors - tfBefore;
+  // TensorFlow.js tensors the calls leave behind, counted around every stretch of calls, untimed.
+  const count = () => (key.startsWith('tf-') ? tf.memory().numTensors : 0);
+  let leaked = 0;
+  let before = 0;
+  return {
+    name: `${w.id} ${op} ${key}`,
+    fn: () => {
+      const r = prepared.run();
+      if (first === undefined) first = r;
+    },
+    enter: async () => {
+      await select();
+      before = count();
+    },
+    leave: () => {
+      leaked += count() - before;
+    },
+    cell: (m) => {
+      prepared.dispose?.();
+      if (m.error) return failure(m.error);
+      const cell = { status: 'ok', ...m, output: prepared.result(first), checkAgainst: prepared.checkAgainst };
       if (leaked !== 0) cell.note = `${leaked} TensorFlow.js tensors leaked`;
-    }
-    return cell;
-  } catch (e) {
-    prepared.dispose?.();
-    const missing = /not registered|not implemented|not supported/i.test(e.message);
-    return { status: missing ? 'missing' : 'error', message: e.message };
-  }
+      return cell;
+    },
+  };
 }
 
 /** The reference answer for a check, from the 'js' backend (the reference kernels). */
@@ -111,9 +128,11 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
   const inputs = isConv ? convInputs(w) : poolInputs(w);
   for (const op of OPS[isConv ? 'conv' : w.kind]) {
     const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
-    for (const key of order) {
-      const cell = await runContender(key, op, w, inputs);
-      row.cells[key] = cell;
+    for (const key of order) row.cells[key] = await prepareContender(key, op, w, inputs);
+    const contenders = order.filter((key) => row.cells[key].fn);
+    const measured = await measureRounds(contenders.map((key) => row.cells[key]), settings);
+    contenders.forEach((key, i) => { row.cells[key] = row.cells[key].cell(measured[i]); });
+    for (const [key, cell] of Object.entries(row.cells)) {
       log(`${w.id} ${op} ${key}: ${cell.status === 'ok' ? `${cell.medianMs.toFixed(3)} ms (${cell.samples.length} samples)` : `${cell.status}: ${cell.message}`}`);
     }
     for (const [key, cell] of Object.entries(row.cells)) {

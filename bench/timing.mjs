@@ -1,11 +1,17 @@
-// One measurement: warm the function up, then let benchmark.js sample it, and keep every sample so
-// that the median (not benchmark.js's mean) is what we report.
+// Times a group of contenders (the backends on one op, or on the LeNet step) in interleaved rounds.
+// This VM has slow patches lasting seconds in which everything runs up to 2x slower; timed in one
+// contiguous block each, a slow patch would land on one contender and skew the ratios between
+// contenders of the same run. So every contender is first called once and warmed up, then `rounds`
+// rounds each give every contender a short benchmark.js run (maxTime / rounds seconds), in an
+// order rotated by one each round; a contender's samples from all rounds are pooled, and their
+// median (not benchmark.js's mean) is what we report. Functions slower than `slowCall` keep a
+// budget of their own outside the rounds, where they would otherwise dominate.
 import Benchmark from 'benchmark';
 
 /** Settings of a full run and of `--quick`. Times in seconds. */
 export const SETTINGS = {
-  full: { warmup: 0.5, maxTime: 1.0, minSamples: 5, minTime: 0.05, slowCall: 2, slowBudget: 6 },
-  quick: { warmup: 0.1, maxTime: 0.15, minSamples: 2, minTime: 0.02, slowCall: 0.5, slowBudget: 0 },
+  full: { warmup: 0.5, maxTime: 1.0, rounds: 5, minSamples: 5, minTime: 0.05, slowCall: 2, slowBudget: 6 },
+  quick: { warmup: 0.1, maxTime: 0.15, rounds: 2, minSamples: 2, minTime: 0.02, slowCall: 0.5, slowBudget: 0 },
 };
 
 export function median(values) {
@@ -20,31 +26,8 @@ function seconds(fn) {
   return (performance.now() - t) / 1e3;
 }
 
-/**
- * Times `fn` (synchronous; it must do all its work, including reading results back, before it
- * returns). Returns { medianMs, samples, rme, warmupCalls, cold } or throws what `fn` threw on its first
- * call. V8 compiles WASM with its baseline tier first and optimises in the background, and JS
- * likewise, so `fn` runs for `warmup` seconds before any sample is taken. A function whose first
- * call takes longer than `slowCall` is sampled fewer times (as many as `slowBudget` allows, at
- * least one); one longer than `slowBudget` (any slow call under `--quick`, whose budget is zero) is
- * measured by its first call alone, reported as cold.
- */
-export async function measure(name, fn, settings) {
-  const first = seconds(fn);
-  // A call longer than the whole budget for slow functions (TensorFlow.js cpu's filter gradient
-  // takes minutes) is measured once: its first call, where JIT warm-up is a rounding error.
-  if (first > settings.slowCall && first > settings.slowBudget) {
-    return { medianMs: first * 1e3, samples: [first], rme: NaN, warmupCalls: 0, cold: true };
-  }
-  let calls = 1;
-  let spent = first;
-  if (first <= settings.slowCall) {
-    while (spent < settings.warmup || calls < 3) {
-      spent += seconds(fn);
-      calls++;
-    }
-  }
-  const slow = first > settings.slowCall;
+/** One benchmark.js run of `fn`, whose first call took `first` seconds; returns its samples. */
+async function sample(name, fn, first, { minSamples, maxTime, minTime }) {
   // benchmark.js runs each sample of a plain function once more untimed (its "pretest"), which
   // doubles the cost of slow functions; a deferred benchmark skips that but recurses once per call
   // of a sample (resolve() starts the next call), which overflows the stack, inside TensorFlow.js's
@@ -52,25 +35,72 @@ export async function measure(name, fn, settings) {
   const timed = first > 0.005
     ? { defer: true, fn: (deferred) => { fn(); deferred.resolve(); } }
     : { fn };
-  const bench = new Benchmark(name, {
-    ...timed,
-    initCount: 1,
-    minSamples: slow ? Math.max(1, Math.min(settings.minSamples, Math.floor(settings.slowBudget / first))) : settings.minSamples,
-    maxTime: slow ? 0 : settings.maxTime,
-    minTime: settings.minTime,
-  });
+  const bench = new Benchmark(name, { ...timed, initCount: 1, minSamples, maxTime, minTime });
   await new Promise((resolve, reject) => {
     bench.on('complete', resolve);
     bench.on('error', () => reject(bench.error));
     bench.run({ async: true });
   });
   if (bench.error) throw bench.error;
-  const samples = bench.stats.sample.slice();
-  return {
-    medianMs: median(samples) * 1e3,
-    samples,
-    rme: bench.stats.rme,
-    warmupCalls: calls,
-    cold: false,
+  return bench.stats.sample.slice();
+}
+
+/**
+ * First call, warm-up, and (for slow functions) the whole measurement of one contender. V8
+ * compiles WASM with its baseline tier first and optimises in the background, and JS likewise, so
+ * a fast function runs for `warmup` seconds before any sample is taken. A function whose first call
+ * takes longer than `slowCall` is sampled here, as many times as `slowBudget` allows (at least
+ * once); one longer than `slowBudget` (any slow call under `--quick`, whose budget is zero; TF.js
+ * cpu's filter gradient takes minutes) is measured by its first call alone, reported as cold.
+ */
+async function prepare(c, settings) {
+  const first = seconds(c.fn);
+  if (first > settings.slowCall) {
+    if (first > settings.slowBudget) return { first, samples: [first], warmupCalls: 0, cold: true, done: true };
+    const minSamples = Math.max(1, Math.min(settings.minSamples, Math.floor(settings.slowBudget / first)));
+    const samples = await sample(c.name, c.fn, first, { minSamples, maxTime: 0, minTime: settings.minTime });
+    return { first, samples, warmupCalls: 1, cold: false, done: true };
+  }
+  let calls = 1;
+  for (let spent = first; spent < settings.warmup || calls < 3; calls++) spent += seconds(c.fn);
+  return { first, samples: [], warmupCalls: calls, cold: false, done: false };
+}
+
+/**
+ * Measures `contenders` ({ name, fn, enter?, leave? }) against each other. `fn` is synchronous and
+ * must do all its work, reading results back included, before it returns; `enter` (may be async)
+ * selects what `fn` needs, a backend, before each stretch of calls, and `leave` follows it; neither
+ * is timed. Returns, in the contenders' order, { medianMs, samples, warmupCalls, cold } or
+ * { error }: what `fn` threw, after which that contender is called no more.
+ */
+export async function measureRounds(contenders, settings) {
+  const state = new Map();
+  const attempt = async (c, work) => {
+    try {
+      await c.enter?.();
+      await work();
+    } catch (e) {
+      state.set(c, { error: e });
+    } finally {
+      c.leave?.();
+    }
   };
+  for (const c of contenders) await attempt(c, async () => state.set(c, await prepare(c, settings)));
+  const slice = {
+    minSamples: Math.ceil(settings.minSamples / settings.rounds),
+    maxTime: settings.maxTime / settings.rounds,
+    minTime: settings.minTime,
+  };
+  for (let round = 0; round < settings.rounds; round++) {
+    const live = contenders.filter((c) => !state.get(c).error && !state.get(c).done);
+    for (let i = 0; i < live.length; i++) {
+      const c = live[(i + round) % live.length];
+      const s = state.get(c);
+      await attempt(c, async () => s.samples.push(...(await sample(c.name, c.fn, s.first, slice))));
+    }
+  }
+  return contenders.map((c) => {
+    const { error, samples, warmupCalls, cold } = state.get(c);
+    return error ? { error } : { medianMs: median(samples) * 1e3, samples, warmupCalls, cold };
+  });
 }
