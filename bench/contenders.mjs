@@ -17,6 +17,7 @@ export const LABELS = {
   js: 'js reference',
   'tf-wasm': 'tfjs-wasm',
   'tf-cpu': 'tfjs-cpu',
+  torch: 'pytorch cpu, 1 thread',
 };
 
 export const OPS = {

@@ -1,7 +1,9 @@
 // The LeNet-5 training step of issue 4 (batch 64, SGD lr 0.01 momentum 0.9, cross-entropy) on our
 // builds beside TensorFlow.js. TensorFlow.js has no Sequential in tfjs-core, so its model is the
 // same network written with core ops and trained through optimizer.minimize (tf.variableGrads).
-import { measureRounds } from './timing.mjs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { measureRounds, median } from './timing.mjs';
 import { OUR_BACKENDS, TF_BACKENDS } from './contenders.mjs';
 import { randomData, rng } from './workloads.mjs';
 
@@ -68,6 +70,37 @@ function tfModel(tf, { x, labels }) {
   };
 }
 
+const TORCH_SCRIPT = fileURLToPath(new URL('./pytorch_lenet.py', import.meta.url));
+const TORCH_MODEL = 'PyTorch nn.Sequential';
+
+/** A python3 that imports torch (Debian's python3-torch installs into /usr/bin/python3), or null. */
+function torchPython() {
+  for (const python of ['python3', '/usr/bin/python3']) {
+    try {
+      execFileSync(python, ['-c', 'import torch'], { stdio: 'ignore' });
+      return python;
+    } catch {
+      // not this one
+    }
+  }
+  return null;
+}
+
+/** PyTorch times its own steps in a child process (one thread), so it cannot join the rounds:
+ *  it runs once just before them and once just after, and its samples are pooled. */
+function torchRun(python, seconds) {
+  return JSON.parse(execFileSync(python, [TORCH_SCRIPT, '--seconds', String(seconds)], { encoding: 'utf8' }).trim().split('\n').pop());
+}
+
+function torchResult(python, runs) {
+  if (!python) return { model: TORCH_MODEL, key: 'torch', status: 'unavailable', message: 'no python3 here imports torch (Debian: apt-get install python3-torch)' };
+  const samplesMs = runs.flatMap((r) => r.samples_ms);
+  return {
+    model: TORCH_MODEL, key: 'torch', status: 'ok', version: runs[0].version,
+    medianMs: median(samplesMs), samples: samplesMs.map((ms) => ms / 1e3), firstLoss: runs[0].first_loss,
+  };
+}
+
 /** Thrown when dist/ has no model API yet: the suite is skipped, not failed. */
 class NotLanded extends Error {}
 
@@ -121,8 +154,24 @@ export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, lo
     entries.push(await contender('TensorFlow.js core ops', `tf-${backend}`, () => tf.setBackend(backend), () => tfModel(tf, data), unavailable));
   }
   const timed = entries.filter((e) => e.fn);
+  const python = torchPython();
+  const torchRuns = [];
+  let torchError;
+  const timeTorch = () => {
+    if (!python || torchError) return;
+    try {
+      torchRuns.push(torchRun(python, settings.maxTime));
+    } catch (e) {
+      torchError = e;
+    }
+  };
+  timeTorch();
   const measured = await measureRounds(timed, settings);
+  timeTorch();
   const results = entries.map((e) => (e.fn ? e.result(measured[timed.indexOf(e)]) : e));
+  results.push(torchError
+    ? { model: TORCH_MODEL, key: 'torch', status: 'error', message: torchError.message }
+    : torchResult(python, torchRuns));
   for (const r of results) {
     log(`lenet ${r.key}: ${r.status === 'ok' ? `${r.medianMs.toFixed(2)} ms/step, first loss ${r.firstLoss.toFixed(4)}` : `${r.status}: ${r.message}`}`);
   }
@@ -132,6 +181,7 @@ export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, lo
     results,
     about: [
       'LeNet-5 as in issue 4: Conv2d(1,6,5) ReLU MaxPool2d(2) Conv2d(6,16,5) ReLU MaxPool2d(2) Flatten Linear(256,120) ReLU Linear(120,84) ReLU Linear(84,10); one timed call = one training step on a fixed random batch of 64 (forward, cross-entropy, backward, SGD momentum update), the loss read back as a number.',
+      `PyTorch: the same nn.Sequential, torch.optim.SGD and cross_entropy, one thread (torch.set_num_threads(1)), ${results.find((r) => r.key === 'torch')?.version ? `version ${results.find((r) => r.key === 'torch').version}, ` : ''}timed by bench/pytorch_lenet.py in a child process for maxTime seconds just before and just after the rounds, its samples pooled.`,
       'wasm-cnn: `Sequential.compile({ batchSize: 64, loss: \'crossEntropy\', optimizer: new SGD({ lr: 0.01, momentum: 0.9 }) })`, timed `model.trainStep(x, labels)`. TensorFlow.js: the same network in NHWC written with tfjs-core ops (conv2d + bias add, relu, maxPool, matMul, `tf.losses.softmaxCrossEntropy`), trained by `tf.train.momentum(0.01, 0.9).minimize` (tf.variableGrads), loss read with `dataSync()`; tfjs-layers is not used.',
       `First-step losses (about ln 10 ≈ 2.303 for an untrained net): ${losses.join(', ') || 'none measured'}.`,
     ],

@@ -105,19 +105,22 @@ function targets(rows) {
 }
 
 function lenetTable(lenet, notes) {
-  const header = ['model', 'backend', 'median ms / step', 'images / s', 'samples', 'vs tfjs-cpu'];
-  const tfCpu = lenet.results.find((r) => r.key === 'tf-cpu');
+  const peers = ['tf-cpu', 'torch'].map((key) => lenet.results.find((r) => r.key === key && r.status === 'ok')).filter(Boolean);
+  const header = ['model', 'backend', 'median ms / step', 'images / s', 'samples', ...peers.map((p) => `vs ${LABELS[p.key]}`)];
   const rows = lenet.results.map((r) => {
     if (r.status !== 'ok') {
       const word = r.status === 'missing' ? 'cannot train' : r.status === 'unavailable' ? 'n/a' : 'error';
-      return [r.model, LABELS[r.key], `${word} ${notes.cite(`LeNet: ${r.message}`)}`, '—', '—', '—'];
+      return [r.model, LABELS[r.key], `${word} ${notes.cite(`LeNet: ${r.message}`)}`, '—', '—', ...peers.map(() => '—')];
     }
-    const vs = tfCpu?.status === 'ok' && r.key !== 'tf-cpu' ? fmtRatio(tfCpu.medianMs / r.medianMs) : '—';
+    const vs = peers.map((p) => (p.key !== r.key && !PEER_KEYS.has(r.key) ? fmtRatio(p.medianMs / r.medianMs) : '—'));
     const ms = fmtMs(r.medianMs) + (r.cold ? ` ${notes.cite(ONE_CALL)}` : '');
-    return [r.model, LABELS[r.key], ms, Math.round((lenet.batch * 1000) / r.medianMs).toLocaleString('en-US'), r.samples.length, vs];
+    return [r.model, LABELS[r.key], ms, Math.round((lenet.batch * 1000) / r.medianMs).toLocaleString('en-US'), r.samples.length, ...vs];
   });
   return table(header, rows);
 }
+
+/** Rows that are peers themselves get no speed-up against a peer. */
+const PEER_KEYS = new Set(['tf-wasm', 'tf-cpu', 'torch']);
 
 export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial }) {
   const notes = new Notes();
