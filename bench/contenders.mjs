@@ -20,6 +20,12 @@ export const LABELS = {
   torch: 'pytorch cpu, 1 thread',
 };
 
+/** Failures of a contender's calls: an op the peer lacks is 'missing', anything else an 'error'. */
+export function failure(e) {
+  const missing = /not registered|not implemented|not supported/i.test(e.message);
+  return { status: missing ? 'missing' : 'error', message: e.message };
+}
+
 export const OPS = {
   conv: ['conv2d', 'conv2dBackwardInput', 'conv2dBackwardFilter'],
   max: ['maxPool2d', 'maxPool2dBackward'],

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { measureRounds, median } from './timing.mjs';
-import { OUR_BACKENDS, TF_BACKENDS } from './contenders.mjs';
+import { OUR_BACKENDS, TF_BACKENDS, failure } from './contenders.mjs';
 import { randomData, rng } from './workloads.mjs';
 
 const BATCH = 64;
@@ -104,10 +104,8 @@ function torchResult(python, runs) {
 /** Thrown when dist/ has no model API yet: the suite is skipped, not failed. */
 class NotLanded extends Error {}
 
-function failure(e) {
-  if (e instanceof NotLanded) return { status: 'unavailable', message: e.message };
-  const missing = /not registered|not implemented|not supported/i.test(e.message);
-  return { status: missing ? 'missing' : 'error', message: e.message };
+function lenetFailure(e) {
+  return e instanceof NotLanded ? { status: 'unavailable', message: e.message } : failure(e);
 }
 
 /**
@@ -122,7 +120,7 @@ async function contender(model, key, enter, build, unavailable) {
     await enter();
     built = build();
   } catch (e) {
-    return { model, key, ...failure(e) };
+    return { model, key, ...lenetFailure(e) };
   }
   return {
     name: `lenet ${key}`,
@@ -133,7 +131,7 @@ async function contender(model, key, enter, build, unavailable) {
     },
     result(m) {
       built.dispose?.();
-      if (m.error) return { model, key, ...failure(m.error) };
+      if (m.error) return { model, key, ...lenetFailure(m.error) };
       if (!Number.isFinite(firstLoss)) return { model, key, status: 'error', message: `the first step's loss is ${firstLoss}` };
       return { model, key, status: 'ok', ...m, firstLoss };
     },

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SETTINGS, measureRounds } from './timing.mjs';
 import { CONV_WORKLOADS, POOL_WORKLOADS, tiny, convInputs, poolInputs, convFlops } from './workloads.mjs';
-import { OUR_BACKENDS, TF_BACKENDS, OPS, prepareOurs, prepareTf, loadTf } from './contenders.mjs';
+import { OUR_BACKENDS, TF_BACKENDS, OPS, prepareOurs, prepareTf, loadTf, failure } from './contenders.mjs';
 import { compareToReference } from './check.mjs';
 import { benchLenet } from './lenet.mjs';
 import { renderReport } from './report.mjs';
@@ -50,12 +50,6 @@ for (const name of OUR_BACKENDS) {
 }
 
 const { tf, info: tfInfo } = await loadTf();
-
-/** Failures of a contender's calls: an op the peer lacks is 'missing', anything else an 'error'. */
-function failure(e) {
-  const missing = /not registered|not implemented|not supported/i.test(e.message);
-  return { status: missing ? 'missing' : 'error', message: e.message };
-}
 
 /**
  * Prepares one contender on one op: a table cell when it cannot run, else a contender for
