@@ -1,10 +1,9 @@
 // torch.nn.ConvTranspose2d: weight (in, out/groups, kH, kW), optional bias (out). Its forward is
 // the input gradient of the conv2d that maps its output back to its input, and its backward is
 // that conv2d's forward and filter gradient (shapes.ts: convTranspose2dGeometry).
-import { ShapeError } from '../errors.js';
 import { convArgs, convTranspose2dGeometry, pair, type ConvArgs, type Pair } from '../shapes.js';
 import type { Kernels } from '../runtime/kernels.js';
-import { checkImageInput, type Conv2dLayerOptions } from './conv2d.js';
+import { checkGroups, checkImageInput, describeConv, type Conv2dLayerOptions } from './conv2d.js';
 import { Layer, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
 
 export interface ConvTranspose2dLayerOptions extends Conv2dLayerOptions {
@@ -30,14 +29,11 @@ export class ConvTranspose2d extends Layer {
     this.groups = positiveInt('ConvTranspose2d', 'groups', options.groups ?? 1);
     this.bias = options.bias ?? true;
     this.options = { ...options };
-    for (const [what, c] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
-      if (c % this.groups !== 0) throw new ShapeError(`ConvTranspose2d: ${what} ${c} is not divisible by groups ${this.groups}`);
-    }
+    checkGroups('ConvTranspose2d', inChannels, outChannels, this.groups);
   }
 
   describe(): string {
-    const [kH, kW] = this.kernelSize;
-    return `ConvTranspose2d(${this.inChannels}→${this.outChannels}, kernel ${kH === kW ? kH : `${kH}x${kW}`})`;
+    return describeConv('ConvTranspose2d', this.inChannels, this.outChannels, this.kernelSize);
   }
 
   get weightShape(): number[] {

@@ -13,6 +13,18 @@ export interface Conv2dLayerOptions {
   bias?: boolean;
 }
 
+/** A conv-like layer as errors name it: `Conv2d(3→8, kernel 3)`. */
+export function describeConv(name: string, inChannels: number, outChannels: number, [kH, kW]: readonly number[]): string {
+  return `${name}(${inChannels}→${outChannels}, kernel ${kH === kW ? kH : `${kH}x${kW}`})`;
+}
+
+/** Checks at construction that `groups` divides both channel counts, as torch.nn does. */
+export function checkGroups(name: string, inChannels: number, outChannels: number, groups: number): void {
+  for (const [what, c] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
+    if (c % groups !== 0) throw new ShapeError(`${name}: ${what} ${c} is not divisible by groups ${groups}`);
+  }
+}
+
 /** Checks that a conv-like layer gets an image with the channels it expects. */
 export function checkImageInput(layer: string, input: readonly number[], channels: number): void {
   if (input.length !== 3) {
@@ -32,7 +44,7 @@ export class Conv2d extends Layer {
   readonly dilation: [number, number];
   readonly groups: number;
   readonly bias: boolean;
-  private args: ConvArgs = convArgs({ N: 0, Cin: 0, H: 0, W: 0, Cout: 0, Hout: 0, Wout: 0, kH: 0, kW: 0, sH: 0, sW: 0, pH: 0, pW: 0, dH: 0, dW: 0, groups: 1 });
+  private args?: ConvArgs;
   private w?: ParamSlot;
   private b?: ParamSlot;
 
@@ -47,14 +59,11 @@ export class Conv2d extends Layer {
     this.dilation = p.dilation;
     this.groups = p.groups;
     this.bias = options.bias ?? true;
-    for (const [what, c] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
-      if (c % this.groups !== 0) throw new ShapeError(`Conv2d: ${what} ${c} is not divisible by groups ${this.groups}`);
-    }
+    checkGroups('Conv2d', inChannels, outChannels, this.groups);
   }
 
   describe(): string {
-    const [kH, kW] = this.kernelSize;
-    return `Conv2d(${this.inChannels}→${this.outChannels}, kernel ${kH === kW ? kH : `${kH}x${kW}`})`;
+    return describeConv('Conv2d', this.inChannels, this.outChannels, this.kernelSize);
   }
 
   get weightShape(): number[] {
@@ -77,12 +86,13 @@ export class Conv2d extends Layer {
   }
 
   forward({ k, x, y, n, scratch }: Pass): void {
-    this.args[0] = n;
-    k.conv2d_forward(y, x, this.w!.value.offset, this.b?.value.offset ?? 0, scratch, ...this.args);
+    const a = this.args!;
+    a[0] = n;
+    k.conv2d_forward(y, x, this.w!.value.offset, this.b?.value.offset ?? 0, scratch, ...a);
   }
 
   backward({ k, x, dy, dx, n, scratch }: BackwardPass): void {
-    const a = this.args;
+    const a = this.args!;
     a[0] = n;
     k.conv2d_backward_filter(this.w!.grad.offset, x, dy, scratch, ...a);
     if (this.b) k.conv2d_backward_bias(this.b.grad.offset, dy, n, this.outChannels, a[5] * a[6]);
