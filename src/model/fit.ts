@@ -73,11 +73,10 @@ function yieldToEventLoop(): Promise<void> {
 }
 
 export async function fit(model: Sequential, data: FitData, options: FitOptions): Promise<FitResult> {
-  const c = model.ready('fit');
+  const c = model.trainable('fit');
   if (data === null || typeof data !== 'object') throw new TypeError('Sequential.fit: data must be { x, labels }');
   const { epochs = 1, shuffle = true, seed = randomSeed(), validationData, onBatchEnd, onEpochEnd, signal } = options;
   if (!Number.isInteger(epochs) || epochs < 0) throw new TypeError(`Sequential.fit: epochs must be a non-negative integer; got ${epochs}`);
-  if (!c.optimizer) throw new Error('Sequential.fit: the model was compiled without an optimizer');
   const { data: x, n } = model.samples(data.x, 'fit');
   if (n === 0) throw new ShapeError('Sequential.fit: x has no samples');
   const labels = model.checkTargets(data.labels, n, 'fit');

@@ -145,8 +145,7 @@ export class Sequential {
 
   /** One optimizer step on a batch of up to batchSize samples; returns the batch's mean loss. */
   trainStep(x: Float32Array | TensorLike, labels: Targets): number {
-    const c = this.ready('trainStep');
-    if (!c.optimizer) throw new Error('Sequential.trainStep: the model was compiled without an optimizer');
+    const c = this.trainable('trainStep');
     const { data, n } = this.samples(x, 'trainStep');
     if (n > c.batchSize) {
       throw new ShapeError(`Sequential.trainStep: x has ${n} samples, more than the compiled batchSize ${c.batchSize}`);
@@ -273,6 +272,13 @@ export class Sequential {
     this.live();
     if (!this.compiled) throw new Error(`Sequential.${method}: call compile({ inputShape, batchSize, loss, optimizer }) first`);
     return this.compiled;
+  }
+
+  /** @internal ready(), for a method that trains and so needs the optimizer. */
+  trainable(method: string): Compiled {
+    const c = this.ready(method);
+    if (!c.optimizer) throw new Error(`Sequential.${method}: the model was compiled without an optimizer`);
+    return c;
   }
 
   /** @internal Forward, loss, backward and update on the n samples already in the input buffer. */
