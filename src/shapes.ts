@@ -294,9 +294,10 @@ export function countIncludePad(op: string, options: { countIncludePad?: boolean
   return v ? 1 : 0;
 }
 
-/** The kernel arguments NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW shared by both poolings. */
-export function poolArgs(g: PoolGeometry): [number, number, number, number, number, number, number, number, number, number, number] {
-  return [g.N * g.C, g.H, g.W, g.Hout, g.Wout, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW];
+/** The kernel arguments NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW shared by both poolings, with
+ *  NC = `planes` (all N·C of them by default; the functional ops pass chunks of planes). */
+export function poolArgs(g: PoolGeometry, planes = g.N * g.C): [number, number, number, number, number, number, number, number, number, number, number] {
+  return [planes, g.H, g.W, g.Hout, g.Wout, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW];
 }
 
 export function poolOutputShape(g: PoolGeometry): number[] {

@@ -99,6 +99,22 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     });
   });
 
+  // The ops copy large inputs in chunks of whole planes (src/ops/run.ts, 1 MB of input each): 13
+  // planes of 300x300 make chunks of 2 planes for the forwards, 5 for max backward (dy and
+  // indices) and 11 for average backward, each with a shorter last chunk; every plane must match.
+  it('inputs of several chunks of planes, the last one partial', () => {
+    const g = pool(1, 13, 300, 3, 2, 1);
+    const r = rng(77);
+    const x = tensor(poolInShape(g), r), dy = tensor(poolOutShape(g), r);
+    const opts = poolOptions(g);
+    const max = maxPool2d(x, opts), ref = refMaxPool(g, f64(x.data));
+    expectClose(max.output.data, ref.y, EXACT, 'y');
+    expectSameInts(max.indices, ref.indices);
+    expectClose(maxPool2dBackward(dy, max.indices, poolInShape(g)).data, refMaxPoolBackward(g, f64(dy.data), ref.indices), tolFor(9), 'dx');
+    expectClose(avgPool2d(x, opts).data, refAvgPool(g, f64(x.data), true), tolFor(9), 'avg y');
+    expectClose(avgPool2dBackward(dy, poolInShape(g), opts).data, refAvgPoolBackward(g, f64(dy.data), true), tolFor(9), 'avg dx');
+  });
+
   it('stride defaults to the kernel size', () => {
     const x = tensor([1, 2, 6, 6], rng(5));
     expect(maxPool2d(x, { kernelSize: 2 }).output.shape).toEqual([1, 2, 3, 3]);

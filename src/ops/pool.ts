@@ -16,7 +16,8 @@ export function maxPool2d(x: TensorLike, options: MaxPool2dOptions): { output: T
   const shape = poolOutputShape(g);
   const size = sizeOf(shape);
   const [y, indices] = run([x.data], [{ size }, { size, int: true }], () => 0,
-    (k, [y, indices, x]) => k.maxpool2d_forward(y, indices, x, ...poolArgs(g), g.dH, g.dW));
+    (k, [y, indices, x], _, planes) => k.maxpool2d_forward(y, indices, x, ...poolArgs(g, planes), g.dH, g.dW),
+    g.N * g.C);
   return { output: new Tensor(y as Float32Array, shape), indices: indices as Int32Array };
 }
 
@@ -49,7 +50,7 @@ export function maxPool2dBackward(dy: TensorLike, indices: Int32Array, inputShap
   // kernels, so index values need no check here.
   const [, , Hout, Wout] = dy.shape;
   const [dx] = run([dy.data, indices], [{ size: sizeOf(inputShape) }], () => 0,
-    (k, [dx, dy, indices]) => k.maxpool2d_backward(dx, dy, indices, N * C, H, W, Hout, Wout));
+    (k, [dx, dy, indices], _, planes) => k.maxpool2d_backward(dx, dy, indices, planes, H, W, Hout, Wout), N * C);
   return new Tensor(dx as Float32Array, inputShape);
 }
 
@@ -61,7 +62,7 @@ export function avgPool2d(x: TensorLike, options: AvgPool2dOptions): Tensor {
   const include = countIncludePad(op, options);
   const shape = poolOutputShape(g);
   const [y] = run([x.data], [{ size: sizeOf(shape) }], () => 0,
-    (k, [y, x]) => k.avgpool2d_forward(y, x, ...poolArgs(g), include));
+    (k, [y, x], _, planes) => k.avgpool2d_forward(y, x, ...poolArgs(g, planes), include), g.N * g.C);
   return new Tensor(y as Float32Array, shape);
 }
 
@@ -74,6 +75,6 @@ export function avgPool2dBackward(dy: TensorLike, inputShape: readonly number[],
   const include = countIncludePad(op, options);
   checkGradShape(op, 'dy', dy.shape, poolOutputShape(g), `avgPool2d of inputShape ${shapeText(inputShape)}`);
   const [dx] = run([dy.data], [{ size: sizeOf(inputShape) }], () => 0,
-    (k, [dx, dy]) => k.avgpool2d_backward(dx, dy, ...poolArgs(g), include));
+    (k, [dx, dy], _, planes) => k.avgpool2d_backward(dx, dy, ...poolArgs(g, planes), include), g.N * g.C);
   return new Tensor(dx as Float32Array, inputShape);
 }
