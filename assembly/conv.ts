@@ -11,17 +11,22 @@
 //   add_channel_bias y (N, C, HW)  += b (C)
 // Layouts: x (N, Cin, H, W), y (N, Cout, Hout, Wout), w (Cout, Cg, kH, kW), b (Cout) or 0.
 // col is never stored for the forward and the filter gradient: the GEMM's B packer gathers it
-// from x (im2col.ts; the forward's interior panels are read from x in place through a table of
-// tap offsets), and gemm's per-image C and A blocks address y and dy in NCHW directly. The
-// input gradient stores the GEMM's (K, nb·P) product for a chunk of nb images, then col2im.
-// Scratch (conv2d_scratch_bytes): a descriptor, that col chunk (or the forward's tap offsets, or
-// the filter gradient's staging area for transposing), then the GEMM's packing area.
+// from x (im2col.ts; in SIMD builds the forward's panels within one output row are read in place
+// through a table of tap offsets, from x or from a zero-padded, column-phase-split copy of it),
+// and gemm's per-image C and A blocks address y and dy in NCHW directly. The input gradient
+// stores the GEMM's (K, nb·P) product for a chunk of nb images, then col2im.
+// Scratch (conv2d_scratch_bytes): a descriptor, that col chunk (or the forward's tap offsets and
+// split input, or the filter gradient's staging area for transposing), then the GEMM's packing
+// area.
 // A 1×1, stride-1, unpadded convolution needs no col2im: the GEMM writes dx directly.
 // Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM: with one input channel per output
 // channel the product is a sum over the kH·kW taps of a scaled, shifted plane, done tap by tap
 // (`depthwiseTap`) without col; the GEMM would pad M = Og to 4 rows around a K of kH·kW.
 import { gemm, gemm_scratch_bytes, stridedB, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
-import { convInput, tapOffsets, packIm2col, packIm2colT, col2im, firstInside, firstPast } from './im2col';
+import {
+  convInput, directPanels, tapOffsets, needsSplit, splitRow, splitInput, packIm2col, packIm2colT, col2im,
+  firstInside, firstPast,
+} from './im2col';
 import { at, ld, st, zero, fill, addInto, addScalar, sum, axpy, dot } from './simd';
 
 /** Whether the convolution is a plain matrix product over channels (no im2col needed). */
@@ -46,6 +51,13 @@ const TMP_BYTES = NR * KC * 4;
 // @ts-ignore: decorator
 @inline function tapsBytes(K: i32): i32 {
   return ((K << 2) + 15) & ~15;
+}
+
+/** Bytes of the forward's split input (im2col.ts), when it needs one. */
+// @ts-ignore: decorator
+@inline function splitBytes(N: i32, Cin: i32, H: i32, W: i32, sW: i32, pH: i32, pW: i32): i32 {
+  if (!ASC_FEATURE_SIMD || !needsSplit(sW, pH, pW)) return 0;
+  return ((N * Cin * (H + 2 * pH) * splitRow(W, sW, pW) << 2) + 15) & ~15;
 }
 
 /** Bytes of the col chunk, rounded to 16 so that the GEMM area after it stays aligned. */
@@ -101,7 +113,7 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   groups: i32): i32 {
   const K = Cin / groups * kH * kW, Og = Cout / groups, P = Hout * Wout;
   const cols = chunkImages(N, P) * P;
-  const forward = tapsBytes(K) + gemm_scratch_bytes(Og, N * P, K), filter = TMP_BYTES + gemm_scratch_bytes(Og, K, N * P);
+  const forward = tapsBytes(K) + splitBytes(N, Cin, H, W, sW, pH, pW) + gemm_scratch_bytes(Og, N * P, K), filter = TMP_BYTES + gemm_scratch_bytes(Og, K, N * P);
   const input = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)
     ? gemm_scratch_bytes(K, N * P, Og) // straight into dx, all images in one GEMM
     : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
@@ -125,18 +137,27 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   // Bias first, then the product accumulates onto it: no second pass over y.
   if (b) for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), ld(b, i % Cout), P);
   const offsets = scratch + DESCRIPTOR_BYTES;
-  tapOffsets(offsets, Cg, H, W, kH, kW, dH, dW);
+  const split = offsets + tapsBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
+  // The direct panels' source (SIMD builds): x when it is its own split, else the split copy.
+  const xs = needsSplit(sW, pH, pW) ? split : x;
+  const xsPlane = (H + 2 * pH) * splitRow(W, sW, pW);
+  if (ASC_FEATURE_SIMD) {
+    if (xs != x) splitInput(xs, x, N * Cin, H, W, sW, pH, pW);
+    tapOffsets(offsets, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
+  }
   for (let g = 0; g < groups; g++) {
     const xg = at(x, g * Cg * HW);
     // Columns n·P + p of the product land in plane (n, g·Og + row) of y.
     if (pointwise) {
       gemm(Og, N * P, K, at(w, g * Og * K), K, 1, K, 0,
         packStrided, stridedB(scratch, xg, HW, 1, HW, Cin * HW),
-        at(y, g * Og * P), P, P, Cout * P, b != 0, offsets + tapsBytes(K));
+        at(y, g * Og * P), P, P, Cout * P, b != 0, gemmScratch);
     } else {
-      gemm(Og, N * P, K, at(w, g * Og * K), K, 1, K, 0,
-        packIm2col, convInput(scratch, offsets, xg, Cin * HW, Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW),
-        at(y, g * Og * P), P, P, Cout * P, b != 0, offsets + tapsBytes(K));
+      const desc = convInput(scratch, ASC_FEATURE_SIMD ? offsets : 0, xg, Cin * HW, Cg, H, W, Hout, Wout,
+        kH, kW, sH, sW, pH, pW, dH, dW);
+      if (ASC_FEATURE_SIMD) directPanels(desc, at(xs, g * Cg * xsPlane), Cin * xsPlane, splitRow(W, sW, pW));
+      gemm(Og, N * P, K, at(w, g * Og * K), K, 1, K, 0, packIm2col, desc,
+        at(y, g * Og * P), P, P, Cout * P, b != 0, gemmScratch);
     }
   }
 }

@@ -308,7 +308,7 @@ export function gemm(M: i32, N: i32, K: i32,
 }
 
 /** Bytes kept at the start of the scratch for a descriptor, so the packing area stays aligned. */
-export const DESCRIPTOR_BYTES = 64;
+export const DESCRIPTOR_BYTES = 96;
 
 /** Writes a StridedB descriptor at `at_` and returns its address. */
 export function stridedB(at_: usize, p: usize, rs: i32, cs: i32, block: i32, blockStride: i32): usize {

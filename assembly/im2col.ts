@@ -8,8 +8,9 @@
 // panels (forward: B = col), `packIm2colT` a block of its transpose (filter gradient: B = colᵀ,
 // whose rows are positions; a block of them never straddles two images, as gemm guarantees when
 // aBlock = P). Both read the geometry from a ConvInput descriptor (gemm's PackB contract). In SIMD
-// builds with stride 1, packIm2col leaves panels whose every tap is inside the image unpacked:
-// gemm reads them from x through the table of tap offsets (`tapOffsets`).
+// builds, packIm2col leaves panels whose 8 positions lie in one output row unpacked: gemm reads
+// them through the table of tap offsets (`tapOffsets`) from a zero-padded copy of x split by
+// column phase (`splitInput`), in which every such panel is 8 consecutive floats per tap.
 // col2im ADDS each element of a stored (C·kH·kW, ≥ P) column block (row stride rsCol) into the x
 // position it came from (padding positions are dropped), so the caller zeroes x first.
 //
@@ -38,6 +39,9 @@ import { at, ld, st, zero } from './simd';
   C: i32; H: i32; W: i32; Hout: i32; Wout: i32; kH: i32; kW: i32;
   sH: i32; sW: i32; pH: i32; pW: i32; dH: i32; dW: i32;
   tmp: usize; // packIm2col's tap offsets (tapOffsets) or 0; packIm2colT's NR·KC floats
+  // packIm2col's direct panels: channel 0 of the group in image 0 of the split input (splitInput),
+  // its floats between images and per padded input row.
+  xs: usize; xsImage: i32; xsRow: i32;
 }
 
 export function convInput(desc: usize, tmp: usize, x: usize, imageStride: i32, C: i32, H: i32,
@@ -47,6 +51,14 @@ export function convInput(desc: usize, tmp: usize, x: usize, imageStride: i32, C
   g.x = x; g.imageStride = imageStride; g.C = C; g.H = H; g.W = W; g.Hout = Hout; g.Wout = Wout;
   g.kH = kH; g.kW = kW; g.sH = sH; g.sW = sW; g.pH = pH; g.pW = pW; g.dH = dH; g.dW = dW;
   g.tmp = tmp;
+  g.xs = 0; g.xsImage = 0; g.xsRow = 0;
+  return desc;
+}
+
+/** Gives packIm2col its direct panels: the split input's group at xs, its image and row strides. */
+export function directPanels(desc: usize, xs: usize, xsImage: i32, xsRow: i32): usize {
+  const g = changetype<ConvInput>(desc);
+  g.xs = xs; g.xsImage = xsImage; g.xsRow = xsRow;
   return desc;
 }
 
@@ -104,14 +116,59 @@ function im2colRun(dst: usize, g: ConvInput, img: usize, oh: i32, ow: i32, len: 
   }
 }
 
-/** The forward packer's tap offsets: table[r] = byte offset of tap r = (c, kh, kw) from the
- *  window's top-left input pixel, for panels read straight from the image. */
-export function tapOffsets(table: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, dH: i32, dW: i32): void {
+// The split input. With stride sW, the 8 positions of a panel read every sW-th float of an input
+// row, and near the borders some of them fall in the padding. `splitInput` therefore copies x
+// once, padded with zeros (Hp = H + 2pH rows) and each padded row of W + 2pW floats split into sW
+// phase rows of Wq = ⌈(W + 2pW) / sW⌉ floats, phase φ holding padded columns φ, φ + sW, ...:
+//   xs[plane, h, φ, j] = x[plane, h − pH, j·sW + φ − pW], or 0 in the padding.
+// Then tap (c, kh, kw) of the positions ow..ow+7 of output row oh is the 8 consecutive floats at
+// row (c·Hp + oh·sH + kh·dH, φ = kw·dW mod sW), from j = ow + ⌊kw·dW / sW⌋: a panel within one
+// output row can always be read in place. Unpadded stride-1 input is its own split (x as is).
+
+/** Whether the convolution needs a split copy of x for its direct panels. */
+// @ts-ignore: decorator
+@inline export function needsSplit(sW: i32, pH: i32, pW: i32): bool {
+  return sW != 1 || pH != 0 || pW != 0;
+}
+
+/** Floats per padded input row of the split input: sW phase rows of ⌈(W + 2pW) / sW⌉. */
+// @ts-ignore: decorator
+@inline export function splitRow(W: i32, sW: i32, pW: i32): i32 {
+  return (W + 2 * pW + sW - 1) / sW * sW;
+}
+
+/** Writes the split input of `planes` planes (H, W) of x to xs (layout above). */
+export function splitInput(xs: usize, x: usize, planes: i32, H: i32, W: i32, sW: i32, pH: i32, pW: i32): void {
+  const row = splitRow(W, sW, pW), Wq = row / sW, Hp = H + 2 * pH;
+  for (let p = 0; p < planes; p++) {
+    const src = at(x, p * H * W), dst = at(xs, p * Hp * row);
+    zero(dst, pH * row);
+    zero(at(dst, (pH + H) * row), pH * row);
+    for (let h = 0; h < H; h++) {
+      const s = at(src, h * W), d = at(dst, (pH + h) * row);
+      for (let phase = 0; phase < sW; phase++) {
+        const off = phase - pW, dp = at(d, phase * Wq);
+        const lo = firstInside(Wq, sW, off), hi = firstPast(Wq, sW, off, W, lo);
+        zero(dp, lo);
+        gather(at(dp, lo), at(s, off), lo, hi, sW);
+        zero(at(dp, hi), Wq - hi);
+      }
+    }
+  }
+}
+
+/** The forward packer's tap offsets into the split input: table[r] = byte offset of tap
+ *  r = (c, kh, kw) from the first float its window's top-left position reads, for the C channels
+ *  of a group of the split input of a (H, W) image. */
+export function tapOffsets(table: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sW: i32, pH: i32,
+  pW: i32, dH: i32, dW: i32): void {
+  const row = splitRow(W, sW, pW), Wq = row / sW, Hp = H + 2 * pH;
   let r = 0;
   for (let c = 0; c < C; c++) {
     for (let kh = 0; kh < kH; kh++) {
       for (let kw = 0; kw < kW; kw++) {
-        store<i32>(table + (<usize>r << 2), ((c * H + kh * dH) * W + kw * dW) << 2);
+        const col = kw * dW;
+        store<i32>(table + (<usize>r << 2), ((c * Hp + kh * dH) * row + col % sW * Wq + col / sW) << 2);
         r++;
       }
     }
@@ -119,13 +176,12 @@ export function tapOffsets(table: usize, C: i32, H: i32, W: i32, kH: i32, kW: i3
 }
 
 /** PackB of the column matrix: rows (taps) k0..k0+kc, columns (n·P + p) j0..j0+nc. In SIMD
- *  builds with stride 1, a panel of 8 positions in one output row whose every tap lies inside the
- *  image is not copied: the microkernel reads it from x through the tap offsets (g.tmp). */
+ *  builds, a panel of 8 positions in one output row is not copied: the microkernel reads it from
+ *  the split input (g.xs) through the tap offsets (g.tmp). */
 export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): usize {
   const g = changetype<ConvInput>(desc);
   const Wout = g.Wout, P = g.Hout * Wout;
-  const direct = ASC_FEATURE_SIMD && g.sW == 1 && g.tmp != 0;
-  const spanH = (g.kH - 1) * g.dH, spanW = (g.kW - 1) * g.dW + NR;
+  const direct = ASC_FEATURE_SIMD && g.xs != 0;
   let any = false;
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
@@ -135,12 +191,11 @@ export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i3
     for (let q = 0; q < cols;) {
       const col = j0 + j + q, n = col / P, p = col - n * P, oh = p / Wout, ow = p - oh * Wout;
       const len = min(cols - q, Wout - ow);
-      const img = at(g.x, n * g.imageStride), ih = oh * g.sH - g.pH, iw = ow - g.pW;
-      if (direct && len == NR && ih >= 0 && ih + spanH < g.H && iw >= 0 && iw + spanW <= g.W) {
-        store<usize>(src, at(img, ih * g.W + iw));
+      if (direct && len == NR) {
+        store<usize>(src, at(g.xs, n * g.xsImage + oh * g.sH * g.xsRow + ow));
         any = true;
       } else {
-        im2colRun(at(dst, q), g, img, oh, ow, len, k0, kc);
+        im2colRun(at(dst, q), g, at(g.x, n * g.imageStride), oh, ow, len, k0, kc);
       }
       q += len;
     }
