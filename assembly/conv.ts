@@ -60,6 +60,31 @@ const TMP_BYTES = NR * KC * 4;
   return ((N * Cin * (H + 2 * pH) * splitRow(W, sW, pW) << 2) + 15) & ~15;
 }
 
+/** Bytes before the filter gradient's split input: its tap offsets (SIMD) or staging area. */
+// @ts-ignore: decorator
+@inline function filterTmpBytes(K: i32): i32 {
+  return ASC_FEATURE_SIMD ? tapsBytes(K) : TMP_BYTES;
+}
+
+/** In SIMD builds, the source of the packers' direct reads: writes the tap offsets at `offsets`
+ *  and, when x is not its own split, the split input at `split`; returns the split input. */
+function splitForDirect(offsets: usize, split: usize, x: usize, N: i32, Cin: i32, Cg: i32, H: i32, W: i32,
+  kH: i32, kW: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): usize {
+  if (!ASC_FEATURE_SIMD) return 0;
+  const xs = needsSplit(sW, pH, pW) ? split : x;
+  if (xs != x) splitInput(xs, x, N * Cin, H, W, sW, pH, pW);
+  tapOffsets(offsets, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
+  return xs;
+}
+
+/** Points a group's ConvInput at group g of the split input xs (SIMD builds). */
+function directGroup(desc: usize, xs: usize, g: i32, Cin: i32, Cg: i32, H: i32, W: i32, sW: i32,
+  pH: i32, pW: i32): usize {
+  if (!ASC_FEATURE_SIMD) return desc;
+  const row = splitRow(W, sW, pW), plane = (H + 2 * pH) * row;
+  return directPanels(desc, at(xs, g * Cg * plane), Cin * plane, row);
+}
+
 /** Bytes of the col chunk, rounded to 16 so that the GEMM area after it stays aligned. */
 // @ts-ignore: decorator
 @inline function colBytes(K: i32, cols: i32): i32 {
@@ -113,7 +138,9 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   groups: i32): i32 {
   const K = Cin / groups * kH * kW, Og = Cout / groups, P = Hout * Wout;
   const cols = chunkImages(N, P) * P;
-  const forward = tapsBytes(K) + splitBytes(N, Cin, H, W, sW, pH, pW) + gemm_scratch_bytes(Og, N * P, K), filter = TMP_BYTES + gemm_scratch_bytes(Og, K, N * P);
+  const split = splitBytes(N, Cin, H, W, sW, pH, pW);
+  const forward = tapsBytes(K) + split + gemm_scratch_bytes(Og, N * P, K);
+  const filter = filterTmpBytes(K) + split + gemm_scratch_bytes(Og, K, N * P);
   const input = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)
     ? gemm_scratch_bytes(K, N * P, Og) // straight into dx, all images in one GEMM
     : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
@@ -138,13 +165,7 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   if (b) for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), ld(b, i % Cout), P);
   const offsets = scratch + DESCRIPTOR_BYTES;
   const split = offsets + tapsBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
-  // The direct panels' source (SIMD builds): x when it is its own split, else the split copy.
-  const xs = needsSplit(sW, pH, pW) ? split : x;
-  const xsPlane = (H + 2 * pH) * splitRow(W, sW, pW);
-  if (ASC_FEATURE_SIMD) {
-    if (xs != x) splitInput(xs, x, N * Cin, H, W, sW, pH, pW);
-    tapOffsets(offsets, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
-  }
+  const xs = splitForDirect(offsets, split, x, N, Cin, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
   for (let g = 0; g < groups; g++) {
     const xg = at(x, g * Cg * HW);
     // Columns n·P + p of the product land in plane (n, g·Og + row) of y.
@@ -153,9 +174,8 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
         packStrided, stridedB(scratch, xg, HW, 1, HW, Cin * HW),
         at(y, g * Og * P), P, P, Cout * P, b != 0, gemmScratch);
     } else {
-      const desc = convInput(scratch, ASC_FEATURE_SIMD ? offsets : 0, xg, Cin * HW, Cg, H, W, Hout, Wout,
-        kH, kW, sH, sW, pH, pW, dH, dW);
-      if (ASC_FEATURE_SIMD) directPanels(desc, at(xs, g * Cg * xsPlane), Cin * xsPlane, splitRow(W, sW, pW));
+      const desc = directGroup(convInput(scratch, ASC_FEATURE_SIMD ? offsets : 0, xg, Cin * HW, Cg, H, W,
+        Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW), xs, g, Cin, Cg, H, W, sW, pH, pW);
       gemm(Og, N * P, K, at(w, g * Og * K), K, 1, K, 0, packIm2col, desc,
         at(y, g * Og * P), P, P, Cout * P, b != 0, gemmScratch);
     }
@@ -213,13 +233,17 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
     depthwise(FILTER, dy, x, dw, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
+  // SIMD builds transpose panels straight from the split input through the tap offsets; the
+  // scalar build gathers each tap's run into a staging area first.
   const tmp = scratch + DESCRIPTOR_BYTES;
+  const split = tmp + filterTmpBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
+  const xs = splitForDirect(tmp, split, x, N, Cin, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
   for (let g = 0; g < groups; g++) {
+    const desc = directGroup(convInput(scratch, tmp, at(x, g * Cg * HW), Cin * HW, Cg, H, W, Hout, Wout,
+      kH, kW, sH, sW, pH, pW, dH, dW), xs, g, Cin, Cg, H, W, sW, pH, pW);
     // dY_g's depth index n·P + p runs over images: A blocks of P with a stride of one image.
-    gemm(Og, K, N * P, at(dy, g * Og * P), P, 1, P, Cout * P,
-      packIm2colT, convInput(scratch, tmp, at(x, g * Cg * HW), Cin * HW, Cg, H, W, Hout, Wout, kH, kW,
-        sH, sW, pH, pW, dH, dW),
-      at(dw, g * Og * K), K, K, 0, true, tmp + TMP_BYTES);
+    gemm(Og, K, N * P, at(dy, g * Og * P), P, 1, P, Cout * P, packIm2colT, desc,
+      at(dw, g * Og * K), K, K, 0, true, gemmScratch);
   }
 }
 

@@ -326,6 +326,21 @@ export function noSources(srcs: usize, nc: i32): void {
   memory.fill(srcs, 0, <usize>ceilDiv(nc, NR) << 2);
 }
 
+/** Rows k..k+3 of a B panel (row stride NR) from 4 consecutive k of each of its 8 columns, v0..v7
+ *  (one vector per column): two 4×4 register transposes. */
+// @ts-ignore: decorator
+@inline export function storeTransposed(d: usize, v0: v128, v1: v128, v2: v128, v3: v128, v4: v128,
+  v5: v128, v6: v128, v7: v128): void {
+  v128.store(d, transposeColumn(v0, v1, v2, v3, 0));
+  v128.store(d, transposeColumn(v4, v5, v6, v7, 0), 16);
+  v128.store(d, transposeColumn(v0, v1, v2, v3, 1), 32);
+  v128.store(d, transposeColumn(v4, v5, v6, v7, 1), 48);
+  v128.store(d, transposeColumn(v0, v1, v2, v3, 2), 64);
+  v128.store(d, transposeColumn(v4, v5, v6, v7, 2), 80);
+  v128.store(d, transposeColumn(v0, v1, v2, v3, 3), 96);
+  v128.store(d, transposeColumn(v4, v5, v6, v7, 3), 112);
+}
+
 /** One full panel of B whose NR columns are each contiguous along k, column q at src + 4·q·cs:
  *  dst[k·NR + q] = src[q·cs + k] for k < kc, in 4×4 register transposes. */
 export function packTransposed(dst: usize, src: usize, cs: i32, kc: i32): void {
@@ -334,18 +349,8 @@ export function packTransposed(dst: usize, src: usize, cs: i32, kc: i32): void {
   if (ASC_FEATURE_SIMD) {
     for (; k + 4 <= kc; k += 4) {
       const p = at(src, k);
-      const v0 = v128.load(p), v1 = v128.load(p + s), v2 = v128.load(p + 2 * s), v3 = v128.load(p + 3 * s);
-      const v4 = v128.load(p + 4 * s), v5 = v128.load(p + 5 * s);
-      const v6 = v128.load(p + 6 * s), v7 = v128.load(p + 7 * s);
-      const d = at(dst, k * NR);
-      v128.store(d, transposeColumn(v0, v1, v2, v3, 0));
-      v128.store(d, transposeColumn(v4, v5, v6, v7, 0), 16);
-      v128.store(d, transposeColumn(v0, v1, v2, v3, 1), 32);
-      v128.store(d, transposeColumn(v4, v5, v6, v7, 1), 48);
-      v128.store(d, transposeColumn(v0, v1, v2, v3, 2), 64);
-      v128.store(d, transposeColumn(v4, v5, v6, v7, 2), 80);
-      v128.store(d, transposeColumn(v0, v1, v2, v3, 3), 96);
-      v128.store(d, transposeColumn(v4, v5, v6, v7, 3), 112);
+      storeTransposed(at(dst, k * NR), v128.load(p), v128.load(p + s), v128.load(p + 2 * s), v128.load(p + 3 * s),
+        v128.load(p + 4 * s), v128.load(p + 5 * s), v128.load(p + 6 * s), v128.load(p + 7 * s));
     }
   }
   for (; k < kc; k++) {

@@ -10,13 +10,14 @@
 // aBlock = P). Both read the geometry from a ConvInput descriptor (gemm's PackB contract). In SIMD
 // builds, packIm2col leaves panels whose 8 positions lie in one output row unpacked: gemm reads
 // them through the table of tap offsets (`tapOffsets`) from a zero-padded copy of x split by
-// column phase (`splitInput`), in which every such panel is 8 consecutive floats per tap.
+// column phase (`splitInput`), in which every such panel is 8 consecutive floats per tap; and
+// packIm2colT transposes its panels from that copy, 4 positions of 8 taps at a time.
 // col2im ADDS each element of a stored (C·kH·kW, ≥ P) column block (row stride rsCol) into the x
 // position it came from (padding positions are dropped), so the caller zeroes x first.
 //
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
-import { NR, packTransposed, noSources } from './gemm-core';
+import { NR, packTransposed, storeTransposed, noSources } from './gemm-core';
 import { at, ld, st, zero } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
@@ -246,12 +247,21 @@ function tapRun(d: usize, g: ConvInput, img: usize, r: i32, p0: i32, len: i32): 
 }
 
 /** PackB of the transposed column matrix: rows (positions n·P + p) k0..k0+kc, all in one image,
- *  columns (taps) j0..j0+nc. Each tap's run of positions is gathered into g.tmp (NR rows of kc),
- *  then transposed into the panel. */
+ *  columns (taps) j0..j0+nc. In SIMD builds each panel is transposed straight from the split input
+ *  (`panelT`); otherwise each tap's run of positions is gathered into g.tmp (NR rows of kc), then
+ *  transposed into the panel. */
 export function packIm2colT(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): usize {
   const g = changetype<ConvInput>(desc);
   noSources(srcs, nc);
   const P = g.Hout * g.Wout, n = k0 / P;
+  if (ASC_FEATURE_SIMD) {
+    const img = at(g.xs, n * g.xsImage);
+    for (let j = 0; j < nc; j += NR) {
+      panelT(dst, g, img, g.tmp + (<usize>(j0 + j) << 2), min(NR, nc - j), k0 - n * P, kc);
+      dst = at(dst, kc * NR);
+    }
+    return 0;
+  }
   const img = at(g.x, n * g.imageStride);
   for (let j = 0; j < nc; j += NR) {
     for (let q = 0; q < NR; q++) {
@@ -263,6 +273,46 @@ export function packIm2colT(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i
     dst = at(dst, kc * NR);
   }
   return 0;
+}
+
+/** One panel of packIm2colT from the split input of image `img`: positions p0..p0+kc (rows),
+ *  `cols` taps whose byte offsets start at `offs` (columns; the rest zero). Within an output row
+ *  a tap's positions are consecutive floats of the split input, so 4 positions of 8 taps are
+ *  8 vector loads and one register transpose. */
+function panelT(dst: usize, g: ConvInput, img: usize, offs: usize, cols: i32, p0: i32, kc: i32): void {
+  // Missing taps read tap 0's floats and are zeroed at the end.
+  const o0 = <usize>load<i32>(offs);
+  const o1 = cols > 1 ? <usize>load<i32>(offs, 4) : o0, o2 = cols > 2 ? <usize>load<i32>(offs, 8) : o0;
+  const o3 = cols > 3 ? <usize>load<i32>(offs, 12) : o0, o4 = cols > 4 ? <usize>load<i32>(offs, 16) : o0;
+  const o5 = cols > 5 ? <usize>load<i32>(offs, 20) : o0, o6 = cols > 6 ? <usize>load<i32>(offs, 24) : o0;
+  const o7 = cols > 7 ? <usize>load<i32>(offs, 28) : o0;
+  const Wout = g.Wout, rowStep = <usize>(g.sH * g.xsRow) << 2;
+  let oh = p0 / Wout, ow = p0 - oh * Wout;
+  let row = at(img, oh * g.sH * g.xsRow);
+  let d = dst;
+  for (let k = 0; k < kc;) {
+    const len = min(kc - k, Wout - ow);
+    let p = at(row, ow), i = 0;
+    for (; i + 4 <= len; i += 4) {
+      storeTransposed(d, v128.load(p + o0), v128.load(p + o1), v128.load(p + o2), v128.load(p + o3),
+        v128.load(p + o4), v128.load(p + o5), v128.load(p + o6), v128.load(p + o7));
+      p += 16;
+      d += NR << 4;
+    }
+    for (; i < len; i++) {
+      for (let q = 0; q < NR; q++) {
+        const tap: i32 = q < cols ? q : 0;
+        const o = <usize>load<i32>(offs + (<usize>tap << 2));
+        store<f32>(d + (<usize>q << 2), load<f32>(p + o));
+      }
+      p += 4;
+      d += NR << 2;
+    }
+    k += len;
+    ow = 0;
+    row += rowStep;
+  }
+  for (let k = 0; k < kc; k++) for (let q = cols; q < NR; q++) st(dst, k * NR + q, 0);
 }
 
 /** dst[i] += src[i] for i < n: inlined, since col2im's runs are often a single output row of 8. */
