@@ -176,9 +176,25 @@ export function tapOffsets(table: usize, C: i32, H: i32, W: i32, kH: i32, kW: i3
   }
 }
 
+/** Lanes 0..len (< NR) of kc rows of a panel: for each tap, `len` consecutive floats of the split
+ *  input at xs + its offset (offs[k], bytes). A panel straddling two output rows is two such runs. */
+function splitRun(dst: usize, xs: usize, offs: usize, len: i32, kc: i32): void {
+  for (let k = 0; k < kc; k++) {
+    const s = xs + <usize>load<i32>(offs + (<usize>k << 2)), d = at(dst, k * NR);
+    let i = 0;
+    if (ASC_FEATURE_SIMD) {
+      if (len >= 4) {
+        v128.store(d, v128.load(s));
+        i = 4;
+      }
+    }
+    for (; i < len; i++) st(d, i, ld(s, i));
+  }
+}
+
 /** PackB of the column matrix: rows (taps) k0..k0+kc, columns (n·P + p) j0..j0+nc. In SIMD
  *  builds, a panel of 8 positions in one output row is not copied: the microkernel reads it from
- *  the split input (g.xs) through the tap offsets (g.tmp). */
+ *  the split input (g.xs) through the tap offsets (g.tmp); other panels are copied from there. */
 export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): usize {
   const g = changetype<ConvInput>(desc);
   const Wout = g.Wout, P = g.Hout * Wout;
@@ -192,9 +208,12 @@ export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i3
     for (let q = 0; q < cols;) {
       const col = j0 + j + q, n = col / P, p = col - n * P, oh = p / Wout, ow = p - oh * Wout;
       const len = min(cols - q, Wout - ow);
+      const xs = at(g.xs, n * g.xsImage + oh * g.sH * g.xsRow + ow);
       if (direct && len == NR) {
-        store<usize>(src, at(g.xs, n * g.xsImage + oh * g.sH * g.xsRow + ow));
+        store<usize>(src, xs);
         any = true;
+      } else if (direct) {
+        splitRun(at(dst, q), xs, g.tmp + (<usize>k0 << 2), len, kc);
       } else {
         im2colRun(at(dst, q), g, at(g.x, n * g.imageStride), oh, ow, len, k0, kc);
       }
