@@ -10,22 +10,26 @@
 //   backward_bias    db (C)        += Σ_{n, p} dy                                 db ACCUMULATED
 //   add_channel_bias y (N, C, HW)  += b (C)
 // Layouts: x (N, Cin, H, W), y (N, Cout, Hout, Wout), w (Cout, Cg, kH, kW), b (Cout) or 0.
-// col is never stored for the forward and the filter gradient: the GEMM's B packer gathers it
-// from x (im2col.ts; in SIMD builds the forward's panels within one output row are read in place
-// through a table of tap offsets, from x or from a zero-padded, column-phase-split copy of it),
-// and gemm's per-image C and A blocks address y and dy in NCHW directly. The input gradient
+// In SIMD builds col is never stored. The three GEMMs address x (or dx) through a table of tap
+// offsets into a "split input" (im2col.ts): x itself when unpadded with stride 1, else a copy of
+// it zero-padded and split by column phase, in which the 8 positions of a panel within one output
+// row are 8 consecutive floats for every tap. The forward reads such panels in place (others are
+// copied from the split input); the filter gradient transposes its colᵀ panels from it; the input
+// gradient's GEMM adds each 4-tap × 8-position tile of Wᵀ·dY into a zeroed split image of dx
+// (a col2im inside the GEMM), whose inside is then copied out to dx. gemm's per-image C and A
+// blocks address y and dy in NCHW directly.
+// The scalar build packs col with bounds checks (im2colRun, tapRun) and, for the input gradient,
 // stores the GEMM's (K, nb·P) product for a chunk of nb images, then col2im.
-// Scratch (conv2d_scratch_bytes): a descriptor, that col chunk (or the forward's tap offsets and
-// split input, or the filter gradient's staging area for transposing), then the GEMM's packing
-// area.
-// A 1×1, stride-1, unpadded convolution needs no col2im: the GEMM writes dx directly.
+// Scratch (conv2d_scratch_bytes): a descriptor area, then the tap offsets and the split input (SIMD)
+// or the col chunk or the filter gradient's staging area (scalar), then the GEMM's packing area.
+// A 1×1, stride-1, unpadded convolution needs no im2col: the GEMMs read x and write dx directly.
 // Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM: with one input channel per output
 // channel the product is a sum over the kH·kW taps of a scaled, shifted plane, done tap by tap
 // (`depthwiseTap`) without col; the GEMM would pad M = Og to 4 rows around a K of kH·kW.
-import { gemm, gemm_scratch_bytes, stridedB, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
+import { gemm, gemm_scratch_bytes, stridedB, scatterC, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
 import {
-  convInput, directPanels, tapOffsets, needsSplit, splitRow, splitInput, packIm2col, packIm2colT, col2im,
-  firstInside, firstPast,
+  convInput, directPanels, tapOffsets, needsSplit, splitRow, splitInput, mergeSplit, packIm2col, packIm2colT,
+  col2im, firstInside, firstPast,
 } from './im2col';
 import { at, ld, st, zero, fill, addInto, addScalar, sum, axpy, dot } from './simd';
 
@@ -91,6 +95,9 @@ function directGroup(desc: usize, xs: usize, g: i32, Cin: i32, Cg: i32, H: i32, 
   return (((K * cols) << 2) + 15) & ~15;
 }
 
+/** Where the input gradient's ScatterC sits in the descriptor area, after its StridedB. */
+const SCATTER_AT = 48;
+
 const FORWARD = 0; // out += w · img
 const INPUT = 1; // img += w · out
 const FILTER = 2; // returns Σ out · img
@@ -141,9 +148,10 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   const split = splitBytes(N, Cin, H, W, sW, pH, pW);
   const forward = tapsBytes(K) + split + gemm_scratch_bytes(Og, N * P, K);
   const filter = filterTmpBytes(K) + split + gemm_scratch_bytes(Og, K, N * P);
-  const input = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)
-    ? gemm_scratch_bytes(K, N * P, Og) // straight into dx, all images in one GEMM
-    : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
+  let input = gemm_scratch_bytes(K, N * P, Og); // straight into dx, all images in one GEMM
+  if (!isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)) {
+    input = ASC_FEATURE_SIMD ? tapsBytes(K) + split + input : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
+  }
   return DESCRIPTOR_BYTES + max(input, max(forward, filter));
 }
 
@@ -203,6 +211,23 @@ export function conv2d_backward_input(dx: usize, // (N, Cin, H, W) f32, overwrit
         packStrided, stridedB(desc, at(dy, g * Og * P), P, 1, P, Cout * P),
         at(dx, g * Cg * HW), HW, HW, Cin * HW, false, col);
     }
+    return;
+  }
+  if (ASC_FEATURE_SIMD) {
+    // No col: the GEMM adds each tile of Wᵀ·dY (4 taps × 8 positions of one output row) straight
+    // into the split image of dx (im2col.ts), where a tap of 8 positions is 8 consecutive floats.
+    const taps = col, split = taps + tapsBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
+    const dxs = needsSplit(sW, pH, pW) ? split : dx;
+    const row = splitRow(W, sW, pW), plane = (H + 2 * pH) * row;
+    zero(dxs, N * Cin * plane);
+    tapOffsets(taps, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
+    const scatter = scatterC(desc + SCATTER_AT, taps, P, Wout, Cin * plane, sH * row);
+    for (let g = 0; g < groups; g++) {
+      gemm(K, N * P, Og, at(w, g * Og * K), 1, K, Og, 0,
+        packStrided, stridedB(desc, at(dy, g * Og * P), P, 1, P, Cout * P),
+        at(dxs, g * Cg * plane), 0, N * P, 0, true, gemmScratch, scatter);
+    }
+    if (dxs != dx) mergeSplit(dx, dxs, N * Cin, H, W, sW, pH, pW);
     return;
   }
   zero(dx, N * Cin * HW);

@@ -15,6 +15,9 @@
 //      in scratch). A block of rows it is asked for never straddles two A blocks.
 //   C: element (i, j) at C + 4·(i·rsC + (j / cBlock)·cStride + j % cBlock): with cBlock = N a
 //      plain matrix; a smaller cBlock puts the columns of each image into its own NCHW plane.
+//      Or, in SIMD builds, `scatter` (a ScatterC) maps each (tap, position) element to its own
+//      address in an image (C is then that image's base; rsC and the blocks are unused) and the
+//      product is always ADDED there, since different taps land on the same pixels.
 //   scratch: gemm_scratch_bytes(M, N, K) bytes, clobbered.
 //
 // Structure: N is cut into blocks of at most NC columns, K into blocks of at most KC (and at A
@@ -24,7 +27,9 @@
 // tiles at the edges (or straddling two C blocks) go through a small buffer and only their valid
 // part reaches C. Block sizes are balanced (K = 576 becomes 3 × 192, not 256 + 256 + 64).
 // Unpacked panels go through `sgemm_4x8_indirect`, the same tile with row k of B at
-// s + offs[k]: a convolution reads its interior windows from the image this way, no copy.
+// s + offs[k]: a convolution reads its interior windows from the image this way, no copy. A
+// scattered C goes through `sgemm_4x8_scatter`, whose tile rows are added at c + cOffs[r]: the
+// transposed convolution adds its taps into the image this way, no col2im.
 //
 // Register budget (SIMD): 8 f32x4 accumulators (4 rows × 2 vectors of 4 columns), 2 vectors of
 // B and one broadcast of A: 11 of the ~15 xmm registers V8 gives wasm; a larger tile spills.
@@ -127,20 +132,32 @@ function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void
 /** The microkernel: the 4×8 tile at c (row stride rsC floats) = (accumulate ? c : 0) + Σ_k a_k b_kᵀ,
  *  where a is a packed panel of A (kc × 4) and b a packed panel of B (kc × 8). */
 function sgemm_4x8(kc: i32, a: usize, b: usize, c: usize, rsC: i32, accumulate: bool): void {
-  tile4x8(kc, a, b, 0, false, c, rsC, accumulate);
+  tile4x8(kc, a, b, 0, false, c, rsC, accumulate, 0);
 }
 
 /** The microkernel on an unpacked B panel (SIMD builds only): row k of B is the 8 floats at
  *  b + offs[k] (i32 byte offsets), e.g. a convolution tap read straight from the image. */
 function sgemm_4x8_indirect(kc: i32, a: usize, b: usize, offs: usize, c: usize, rsC: i32, accumulate: bool): void {
-  tile4x8(kc, a, b, offs, true, c, rsC, accumulate);
+  tile4x8(kc, a, b, offs, true, c, rsC, accumulate, 0);
+}
+
+/** The microkernel adding into scattered C rows (SIMD builds only): row r of the tile is the 8
+ *  floats at c + cOffs[r] (i32 byte offsets), e.g. a transposed convolution's taps added straight
+ *  into the image. */
+function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize): void {
+  tile4x8(kc, a, b, 0, false, c, 0, true, cOffs);
 }
 
 // @ts-ignore: decorator
 @inline function tile4x8(kc: i32, a: usize, b: usize, offs: usize, indirect: bool, c: usize, rsC: i32,
-  accumulate: bool): void {
+  accumulate: bool, cOffs: usize): void {
   const rs = <usize>rsC << 2;
   if (ASC_FEATURE_SIMD) {
+    const scatter = cOffs != 0;
+    const c0 = scatter ? c + <usize>load<i32>(cOffs) : c;
+    const c1 = scatter ? c + <usize>load<i32>(cOffs, 4) : c + rs;
+    const c2 = scatter ? c + <usize>load<i32>(cOffs, 8) : c + 2 * rs;
+    const c3 = scatter ? c + <usize>load<i32>(cOffs, 12) : c + 3 * rs;
     let c00 = f32x4.splat(0), c01 = f32x4.splat(0);
     let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
@@ -164,29 +181,28 @@ function sgemm_4x8_indirect(kc: i32, a: usize, b: usize, offs: usize, c: usize, 
       a += MR << 2;
       if (!indirect) b += NR << 2;
     }
-    if (accumulate) {
-      c00 = f32x4.add(c00, v128.load(c));
-      c01 = f32x4.add(c01, v128.load(c, 16));
-      c10 = f32x4.add(c10, v128.load(c + rs));
-      c11 = f32x4.add(c11, v128.load(c + rs, 16));
-      c20 = f32x4.add(c20, v128.load(c + 2 * rs));
-      c21 = f32x4.add(c21, v128.load(c + 2 * rs, 16));
-      c30 = f32x4.add(c30, v128.load(c + 3 * rs));
-      c31 = f32x4.add(c31, v128.load(c + 3 * rs, 16));
-    }
-    v128.store(c, c00);
-    v128.store(c, c01, 16);
-    v128.store(c + rs, c10);
-    v128.store(c + rs, c11, 16);
-    v128.store(c + 2 * rs, c20);
-    v128.store(c + 2 * rs, c21, 16);
-    v128.store(c + 3 * rs, c30);
-    v128.store(c + 3 * rs, c31, 16);
+    // Row by row: scattered rows may overlap (neighbouring taps), so each row must read what the
+    // previous one stored.
+    storeRow8(c0, c00, c01, accumulate);
+    storeRow8(c1, c10, c11, accumulate);
+    storeRow8(c2, c20, c21, accumulate);
+    storeRow8(c3, c30, c31, accumulate);
   } else {
     // 32 scalar accumulators would spill, so the tile is computed as two 4×4 halves.
     scalar_4x4(kc, a, b, c, rs, accumulate);
     scalar_4x4(kc, a, b + 16, c + 16, rs, accumulate);
   }
+}
+
+/** One row of a SIMD tile: 8 floats at c, added to what is there when accumulating. */
+// @ts-ignore: decorator
+@inline function storeRow8(c: usize, v0: v128, v1: v128, accumulate: bool): void {
+  if (accumulate) {
+    v0 = f32x4.add(v0, v128.load(c));
+    v1 = f32x4.add(v1, v128.load(c, 16));
+  }
+  v128.store(c, v0);
+  v128.store(c, v1, 16);
 }
 
 /** Scalar half of the microkernel: columns 0..3 of the packed panel at b (row stride NR). */
@@ -224,45 +240,101 @@ function sgemm_4x8_indirect(kc: i32, a: usize, b: usize, offs: usize, c: usize, 
 }
 
 /** All microtiles of one packed (mc × kc) A block times one packed (kc × nc) B block whose first
- *  column is column j0 of C; c points at row 0 of the block, column 0 of C. */
+ *  column is column j0 of C; c points at row 0 of the block, column 0 of C. With a ScatterC
+ *  `scatter`, c is C's base and `rows` points at the block's first row offset instead. */
 function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usize, offs: usize,
-  c: usize, rsC: i32, j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize): void {
+  c: usize, rsC: i32, j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize,
+  scatter: usize, rows: usize): void {
   for (let j = 0; j < nc; j += NR) {
     const n = min(NR, nc - j);
     const bPanel = at(bp, j * kc), src = load<usize>(srcs + (<usize>(j / NR) << 2));
-    const blk = (j0 + j) / cBlock, off = j0 + j - blk * cBlock;
-    const cPanel = at(c, blk * cStride + off);
-    const whole = n == NR && off + NR <= cBlock;
+    let cPanel: usize, whole: bool;
+    if (scatter) {
+      cPanel = scatterColumn(scatter, c, j0 + j);
+      whole = n == NR && scatterRun(scatter, j0 + j) >= NR;
+    } else {
+      const blk = (j0 + j) / cBlock, off = j0 + j - blk * cBlock;
+      cPanel = at(c, blk * cStride + off);
+      whole = n == NR && off + NR <= cBlock;
+    }
     for (let i = 0; i < mc; i += MR) {
       const m = min(MR, mc - i);
       const aPanel = at(ap, i * kc);
       if (m == MR && whole) {
-        if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, at(cPanel, i * rsC), rsC, accumulate);
+        if (scatter) sgemm_4x8_scatter(kc, aPanel, bPanel, cPanel, rows + (<usize>i << 2));
+        else if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, at(cPanel, i * rsC), rsC, accumulate);
         else sgemm_4x8(kc, aPanel, bPanel, at(cPanel, i * rsC), rsC, accumulate);
-      } else {
-        if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
-        else sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
-        for (let q = 0; q < n; q++) {
-          let dst = at(cPanel, i * rsC + q);
-          if (off + q >= cBlock) {
-            const col = j0 + j + q, b = col / cBlock;
-            dst = at(c, i * rsC + b * cStride + col - b * cBlock);
-          }
+        continue;
+      }
+      if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
+      else sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
+      if (ASC_FEATURE_SIMD) {
+        if (whole) {
+          // Fewer than MR rows of a whole panel: row by row, 8 floats at a time.
           for (let r = 0; r < m; r++) {
-            const v = ld(tile, r * NR + q);
-            st(dst, r * rsC, accumulate ? ld(dst, r * rsC) + v : v);
+            const dst = scatter ? cPanel + <usize>load<i32>(rows + (<usize>(i + r) << 2)) : at(cPanel, (i + r) * rsC);
+            const t = at(tile, r * NR);
+            storeRow8(dst, v128.load(t), v128.load(t, 16), accumulate);
           }
+          continue;
+        }
+      }
+      for (let q = 0; q < n; q++) {
+        const col = j0 + j + q, b = col / cBlock;
+        const base = scatter ? scatterColumn(scatter, c, col) : at(c, i * rsC + b * cStride + col - b * cBlock);
+        for (let r = 0; r < m; r++) {
+          const dst = scatter ? base + <usize>load<i32>(rows + (<usize>(i + r) << 2)) : at(base, r * rsC);
+          const v = ld(tile, r * NR + q);
+          store<f32>(dst, accumulate ? load<f32>(dst) + v : v);
         }
       }
     }
   }
 }
 
+/** A C whose columns are the positions j = n·P + oh·Wout + ow of a convolution's output and whose
+ *  rows are its taps: element (i, j) at C + 4·(n·imageStride + oh·rowStride + ow) + rowOffs[i]
+ *  (bytes). Consecutive columns within one output row are consecutive floats of every C row. */
+@unmanaged export class ScatterC {
+  rowOffs: usize;
+  P: i32;
+  Wout: i32;
+  imageStride: i32;
+  rowStride: i32;
+}
+
+/** Writes a ScatterC descriptor at `at_` and returns its address. */
+export function scatterC(at_: usize, rowOffs: usize, P: i32, Wout: i32, imageStride: i32, rowStride: i32): usize {
+  const d = changetype<ScatterC>(at_);
+  d.rowOffs = rowOffs;
+  d.P = P;
+  d.Wout = Wout;
+  d.imageStride = imageStride;
+  d.rowStride = rowStride;
+  return at_;
+}
+
+/** Address of column j of a ScatterC's row 0 before its row offset. */
+// @ts-ignore: decorator
+@inline function scatterColumn(desc: usize, c: usize, j: i32): usize {
+  const d = changetype<ScatterC>(desc);
+  const n = j / d.P, p = j - n * d.P, oh = p / d.Wout;
+  return at(c, n * d.imageStride + oh * d.rowStride + p - oh * d.Wout);
+}
+
+/** Columns from j to the end of its output row. */
+// @ts-ignore: decorator
+@inline function scatterRun(desc: usize, j: i32): i32 {
+  const d = changetype<ScatterC>(desc);
+  const p = j % d.P;
+  return d.Wout - p % d.Wout;
+}
+
 export function gemm(M: i32, N: i32, K: i32,
   A: usize, rsA: i32, csA: i32, aBlock: i32, aStride: i32,
   packB: PackB, b: usize,
   C: usize, rsC: i32, cBlock: i32, cStride: i32,
-  accumulate: bool, scratch: usize): void {
+  accumulate: bool, scratch: usize, scatter: usize = 0): void {
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {
     if (!accumulate) {
@@ -288,8 +360,9 @@ export function gemm(M: i32, N: i32, K: i32,
         for (let ic = 0; ic < M; ic += mcMax) {
           const mc = min(mcMax, M - ic);
           packA(ap, at(aBase, ic * rsA + pc * csA), rsA, csA, mc, kc);
-          macroKernel(mc, nc, kc, ap, bp, srcs, offs, at(C, ic * rsC), rsC, jc, cBlock, cStride,
-            accumulate || kb + pc > 0, tile);
+          const rows = scatter ? changetype<ScatterC>(scatter).rowOffs + (<usize>ic << 2) : 0;
+          macroKernel(mc, nc, kc, ap, bp, srcs, offs, scatter ? C : at(C, ic * rsC), rsC, jc, cBlock, cStride,
+            accumulate || kb + pc > 0, tile, scatter, rows);
         }
       }
     }

@@ -18,7 +18,7 @@
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
 import { NR, packTransposed, storeTransposed, noSources } from './gemm-core';
-import { at, ld, st, zero } from './simd';
+import { at, ld, st, zero, copy } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
 // @ts-ignore: decorator
@@ -153,6 +153,38 @@ export function splitInput(xs: usize, x: usize, planes: i32, H: i32, W: i32, sW:
         zero(dp, lo);
         gather(at(dp, lo), at(s, off), lo, hi, sW);
         zero(at(dp, hi), Wq - hi);
+      }
+    }
+  }
+}
+
+/** x (planes, H, W) = the inside of the split image xs (layout above), dropping its padding:
+ *  the inverse of splitInput, for the input gradient that was accumulated into xs. */
+export function mergeSplit(x: usize, xs: usize, planes: i32, H: i32, W: i32, sW: i32, pH: i32, pW: i32): void {
+  const row = splitRow(W, sW, pW), Wq = row / sW, Hp = H + 2 * pH;
+  for (let p = 0; p < planes; p++) {
+    for (let h = 0; h < H; h++) {
+      const s = at(xs, (p * Hp + pH + h) * row), d = at(x, (p * H + h) * W);
+      if (sW == 1) {
+        copy(d, at(s, pW), W);
+        continue;
+      }
+      let w = 0;
+      if (ASC_FEATURE_SIMD) {
+        if (sW == 2) {
+          // Outputs w, w + 1 (w even) come from phases a = pW mod 2 and 1 − a, at the same lane.
+          const a = pW & 1;
+          const pa = at(s, a * Wq + (pW >> 1)), pb = at(s, (1 - a) * Wq + ((pW + 1) >> 1));
+          for (; w + 8 <= W; w += 8) {
+            const va = v128.load(at(pa, w >> 1)), vb = v128.load(at(pb, w >> 1));
+            v128.store(at(d, w), v128.shuffle<f32>(va, vb, 0, 4, 1, 5));
+            v128.store(at(d, w), v128.shuffle<f32>(va, vb, 2, 6, 3, 7), 16);
+          }
+        }
+      }
+      for (; w < W; w++) {
+        const c = w + pW;
+        st(d, w, ld(s, c % sW * Wq + c / sW));
       }
     }
   }

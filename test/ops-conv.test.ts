@@ -37,12 +37,16 @@ const CASES: ConvGeom[] = [
   conv(1, 16, 32, 17, 3, 1, 1),
   conv(1, 3, 4, 3, 3),
   conv(2, 17, 5, 4, 5, 1, 3, 1),
-  // Wide rows: the SIMD forward reads panels of 8 positions from a padded, column-phase-split copy
-  // of x (assembly/im2col.ts); strides 2 and 3, dilation, groups and uneven padding change where.
+  // Wide rows: the SIMD forward and filter gradient read panels of 8 positions from a padded,
+  // column-phase-split copy of x, and the input gradient adds its tiles into one (assembly/im2col.ts);
+  // strides 2 and 3, dilation, groups and uneven padding change where.
   conv(2, 3, 8, [10, 37], 3, 2, 1),
   conv(1, 4, 8, [9, 53], [3, 5], [1, 3], [1, 2], [1, 2]),
   conv(2, 6, 8, [8, 40], 3, 2, [0, 3], 1, 2),
   conv(1, 3, 5, [7, 44], [2, 4], 2, 1, [1, 3]),
+  // Unpadded stride 1 reads (and its input gradient adds into) x itself, no split copy.
+  conv(2, 3, 6, [9, 21], 3),
+  conv(1, 2, 4, [10, 12], [3, 5]),
 ];
 
 const RANDOM = randomConvCases(0xc0ffee, 16);
