@@ -132,25 +132,32 @@ function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void
 /** The microkernel: the 4×8 tile at c (row stride rsC floats) = (accumulate ? c : 0) + Σ_k a_k b_kᵀ,
  *  where a is a packed panel of A (kc × 4) and b a packed panel of B (kc × 8). */
 function sgemm_4x8(kc: i32, a: usize, b: usize, c: usize, rsC: i32, accumulate: bool): void {
-  tile4x8(kc, a, b, 0, false, c, rsC, accumulate, 0);
+  tile4x8(kc, a, b, 0, false, c, rsC, accumulate, 0, false);
+}
+
+/** Rows 0 and 1 only of sgemm_4x8 or sgemm_4x8_indirect (SIMD builds), for the last rows of an M
+ *  that leaves 1 or 2 (6 output channels: a 4-row tile and this, not two 4-row tiles). */
+function sgemm_2x8(kc: i32, a: usize, b: usize, offs: usize, indirect: bool, c: usize): void {
+  if (indirect) tile4x8(kc, a, b, offs, true, c, NR, false, 0, true);
+  else tile4x8(kc, a, b, 0, false, c, NR, false, 0, true);
 }
 
 /** The microkernel on an unpacked B panel (SIMD builds only): row k of B is the 8 floats at
  *  b + offs[k] (i32 byte offsets), e.g. a convolution tap read straight from the image. */
 function sgemm_4x8_indirect(kc: i32, a: usize, b: usize, offs: usize, c: usize, rsC: i32, accumulate: bool): void {
-  tile4x8(kc, a, b, offs, true, c, rsC, accumulate, 0);
+  tile4x8(kc, a, b, offs, true, c, rsC, accumulate, 0, false);
 }
 
 /** The microkernel adding into scattered C rows (SIMD builds only): row r of the tile is the 8
  *  floats at c + cOffs[r] (i32 byte offsets), e.g. a transposed convolution's taps added straight
  *  into the image. */
 function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize): void {
-  tile4x8(kc, a, b, 0, false, c, 0, true, cOffs);
+  tile4x8(kc, a, b, 0, false, c, 0, true, cOffs, false);
 }
 
 // @ts-ignore: decorator
 @inline function tile4x8(kc: i32, a: usize, b: usize, offs: usize, indirect: bool, c: usize, rsC: i32,
-  accumulate: bool, cOffs: usize): void {
+  accumulate: bool, cOffs: usize, half: bool): void {
   const rs = <usize>rsC << 2;
   if (ASC_FEATURE_SIMD) {
     const scatter = cOffs != 0;
@@ -172,12 +179,14 @@ function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize):
       ai = v128.load32_splat(a, 4);
       c10 = madd(ai, b0, c10);
       c11 = madd(ai, b1, c11);
-      ai = v128.load32_splat(a, 8);
-      c20 = madd(ai, b0, c20);
-      c21 = madd(ai, b1, c21);
-      ai = v128.load32_splat(a, 12);
-      c30 = madd(ai, b0, c30);
-      c31 = madd(ai, b1, c31);
+      if (!half) {
+        ai = v128.load32_splat(a, 8);
+        c20 = madd(ai, b0, c20);
+        c21 = madd(ai, b1, c21);
+        ai = v128.load32_splat(a, 12);
+        c30 = madd(ai, b0, c30);
+        c31 = madd(ai, b1, c31);
+      }
       a += MR << 2;
       if (!indirect) b += NR << 2;
     }
@@ -185,8 +194,10 @@ function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize):
     // previous one stored.
     storeRow8(c0, c00, c01, accumulate);
     storeRow8(c1, c10, c11, accumulate);
-    storeRow8(c2, c20, c21, accumulate);
-    storeRow8(c3, c30, c31, accumulate);
+    if (!half) {
+      storeRow8(c2, c20, c21, accumulate);
+      storeRow8(c3, c30, c31, accumulate);
+    }
   } else {
     // 32 scalar accumulators would spill, so the tile is computed as two 4×4 halves.
     scalar_4x4(kc, a, b, c, rs, accumulate);
@@ -266,7 +277,8 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usiz
         else sgemm_4x8(kc, aPanel, bPanel, at(cPanel, i * rsC), rsC, accumulate);
         continue;
       }
-      if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
+      if (ASC_FEATURE_SIMD && m <= 2) sgemm_2x8(kc, aPanel, src ? src : bPanel, offs, src != 0, tile);
+      else if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
       else sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
       if (ASC_FEATURE_SIMD) {
         if (whole) {
