@@ -145,13 +145,14 @@ export function splitInput(xs: usize, x: usize, planes: i32, H: i32, W: i32, sW:
     const src = at(x, p * H * W), dst = at(xs, p * Hp * row);
     zero(dst, pH * row);
     zero(at(dst, (pH + H) * row), pH * row);
-    for (let h = 0; h < H; h++) {
-      const s = at(src, h * W), d = at(dst, (pH + h) * row);
-      for (let phase = 0; phase < sW; phase++) {
-        const off = phase - pW, dp = at(d, phase * Wq);
-        const lo = firstInside(Wq, sW, off), hi = firstPast(Wq, sW, off, W, lo);
+    for (let phase = 0; phase < sW; phase++) {
+      // Phase rows hold input columns j·sW + off for j in [lo, hi), zeros around them.
+      const off = phase - pW;
+      const lo = firstInside(Wq, sW, off), hi = firstPast(Wq, sW, off, W, lo);
+      for (let h = 0; h < H; h++) {
+        const dp = at(dst, (pH + h) * row + phase * Wq);
         zero(dp, lo);
-        gather(at(dp, lo), at(s, off), lo, hi, sW);
+        gather(at(dp, lo), at(src, h * W + off), lo, hi, sW);
         zero(at(dp, hi), Wq - hi);
       }
     }

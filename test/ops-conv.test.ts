@@ -51,25 +51,28 @@ const CASES: ConvGeom[] = [
 
 const RANDOM = randomConvCases(0xc0ffee, 16);
 
-// Large enough that each of the three GEMMs spans several packed blocks in every dimension
-// (assembly/gemm.ts blocks rows by 128, depth by 256, columns by 2048): forward is
+// Large cases, their reference results (~10⁸ multiply-adds each) computed once for all backends.
+// The first is large enough that each of the three GEMMs spans several packed blocks in every
+// dimension (assembly/gemm-core.ts blocks rows by 128, depth by 256, columns by 2048): forward is
 // (132 × 288) · (288 × 2115), the filter gradient has depth 2115, the input gradient 288 rows.
-const BLOCKED = conv(1, 32, 132, [45, 47], 3, 1, 1);
-
-// The reference results cost ~10⁸ multiply-adds each, so they are computed once for all backends.
-const blocked = (() => {
-  const g = BLOCKED;
-  const r = rng(424242);
+// The others have split inputs of more than the 512 KB that the SIMD builds handle at a time
+// (assembly/conv.ts): one image per chunk, then two images per chunk with a shorter last one.
+const LARGE = [
+  { g: conv(1, 32, 132, [45, 47], 3, 1, 1), what: 'GEMM blocks in every dimension' },
+  { g: conv(3, 16, 8, 64, 3, 1, 1), what: 'the batch in chunks of one image' },
+  { g: conv(3, 12, 6, 64, 3, 2, 1, 1, 3), what: 'the batch in chunks of two images, groups 3' },
+].map(({ g, what }, i) => {
+  const r = rng(424242 + i);
   const x = tensor(xShape(g), r);
   const w = tensor(wShape(g), r);
   const dy = tensor(yShape(g), r);
   return {
-    g, x, w, dy,
+    g, what, x, w, dy,
     y: once(() => refConvForward(g, f64(x.data), f64(w.data), null)),
     dx: once(() => refConvBackwardInput(g, f64(dy.data), f64(w.data))),
     dw: once(() => refConvBackwardFilter(g, f64(x.data), f64(dy.data))),
   };
-})();
+});
 
 describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
   beforeAll(() => init({ backend }));
@@ -117,12 +120,12 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
     });
   });
 
-  it(`${convName(BLOCKED)}: GEMM blocks in every dimension, forward and both gradients`, () => {
-    const { g, x, w, dy } = blocked;
+  it.each(LARGE.map((c) => ({ ...c, name: convName(c.g) })))('$name: $what, forward and both gradients', (c) => {
+    const { g, x, w, dy } = c;
     const sums = convSums(g);
-    expectClose(conv2d(x, w, null, convOptions(g)).data, blocked.y(), tolFor(sums.forward), 'y');
-    expectClose(conv2dBackwardInput(dy, w, xShape(g), convOptions(g)).data, blocked.dx(), tolFor(sums.input), 'dx');
-    expectClose(conv2dBackwardFilter(x, dy, wShape(g), convOptions(g)).data, blocked.dw(), tolFor(sums.filter), 'dw');
+    expectClose(conv2d(x, w, null, convOptions(g)).data, c.y(), tolFor(sums.forward), 'y');
+    expectClose(conv2dBackwardInput(dy, w, xShape(g), convOptions(g)).data, c.dx(), tolFor(sums.input), 'dx');
+    expectClose(conv2dBackwardFilter(x, dy, wShape(g), convOptions(g)).data, c.dw(), tolFor(sums.filter), 'dw');
   });
 
   it('defaults: stride 1, no padding, dilation 1, groups 1, no bias', () => {
