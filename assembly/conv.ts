@@ -244,7 +244,7 @@ export function conv2d_backward_input(dx: usize, // (N, Cin, H, W) f32, overwrit
     const taps = col, split = taps + tapsBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
     const row = splitRow(W, sW, pW), plane = (H + 2 * pH) * row;
     tapOffsets(taps, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
-    const scatter = scatterC(desc + SCATTER_AT, taps, P, Wout, Cin * plane, sH * row);
+    const scatter = scatterC(desc + SCATTER_AT, taps, Hout, Wout, Cin * plane, sH * row);
     const nb = splitImages(N, Cin, H, W, sW, pH, pW);
     for (let n0 = 0; n0 < N; n0 += nb) {
       const images = min(nb, N - n0), dxn = at(dx, n0 * Cin * HW);

@@ -8,7 +8,8 @@
 //      run over several images (the filter gradient folds the batch into K this way).
 //   B: never read here; `packB(dst, srcs, b, k0, kc, j0, nc)` writes rows k0..k0+kc and columns
 //      j0..j0+nc of B into dst as panels of NR columns: dst[((j−j0)/NR·kc + k−k0)·NR + (j−j0)%NR],
-//      zero in the columns past N, and srcs[panel] = 0. Or, in SIMD builds, it may leave a panel
+//      and srcs[panel] = 0; columns past nc may hold anything (their products only reach the
+//      tile buffer, lane by lane, and are dropped there). Or, in SIMD builds, it may leave a panel
 //      unpacked: srcs[panel] = an address s such that row k of the panel is the 8 floats at
 //      s + offs[k − k0], where offs (i32 byte offsets, shared by the block's such panels) is what
 //      it returns (0 when no panel is unpacked). `b` is whatever the packer reads (a descriptor
@@ -256,13 +257,31 @@ function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize):
 function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usize, offs: usize,
   c: usize, rsC: i32, j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize,
   scatter: usize, rows: usize): void {
+  // A scattered C's position (image sn, output row soh, column sow) of column j0 + j, stepped
+  // along with j rather than divided out per panel.
+  const sc = changetype<ScatterC>(scatter);
+  let sn = 0, soh = 0, sow = 0;
+  if (scatter) {
+    const P = sc.Hout * sc.Wout;
+    sn = j0 / P;
+    soh = (j0 - sn * P) / sc.Wout;
+    sow = j0 - sn * P - soh * sc.Wout;
+  }
   for (let j = 0; j < nc; j += NR) {
     const n = min(NR, nc - j);
     const bPanel = at(bp, j * kc), src = load<usize>(srcs + (<usize>(j / NR) << 2));
     let cPanel: usize, whole: bool;
     if (scatter) {
-      cPanel = scatterColumn(scatter, c, j0 + j);
-      whole = n == NR && scatterRun(scatter, j0 + j) >= NR;
+      cPanel = at(c, sn * sc.imageStride + soh * sc.rowStride + sow);
+      whole = n == NR && sow + NR <= sc.Wout;
+      sow += NR;
+      while (sow >= sc.Wout) {
+        sow -= sc.Wout;
+        if (++soh == sc.Hout) {
+          soh = 0;
+          sn++;
+        }
+      }
     } else {
       const blk = (j0 + j) / cBlock, off = j0 + j - blk * cBlock;
       cPanel = at(c, blk * cStride + off);
@@ -304,22 +323,23 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usiz
   }
 }
 
-/** A C whose columns are the positions j = n·P + oh·Wout + ow of a convolution's output and whose
- *  rows are its taps: element (i, j) at C + 4·(n·imageStride + oh·rowStride + ow) + rowOffs[i]
- *  (bytes). Consecutive columns within one output row are consecutive floats of every C row. */
+/** A C whose columns are the positions j = n·Hout·Wout + oh·Wout + ow of a convolution's output
+ *  and whose rows are its taps: element (i, j) at C + 4·(n·imageStride + oh·rowStride + ow) +
+ *  rowOffs[i] (bytes). Consecutive columns within one output row are consecutive floats of every
+ *  C row. */
 @unmanaged export class ScatterC {
   rowOffs: usize;
-  P: i32;
+  Hout: i32;
   Wout: i32;
   imageStride: i32;
   rowStride: i32;
 }
 
 /** Writes a ScatterC descriptor at `at_` and returns its address. */
-export function scatterC(at_: usize, rowOffs: usize, P: i32, Wout: i32, imageStride: i32, rowStride: i32): usize {
+export function scatterC(at_: usize, rowOffs: usize, Hout: i32, Wout: i32, imageStride: i32, rowStride: i32): usize {
   const d = changetype<ScatterC>(at_);
   d.rowOffs = rowOffs;
-  d.P = P;
+  d.Hout = Hout;
   d.Wout = Wout;
   d.imageStride = imageStride;
   d.rowStride = rowStride;
@@ -330,16 +350,8 @@ export function scatterC(at_: usize, rowOffs: usize, P: i32, Wout: i32, imageStr
 // @ts-ignore: decorator
 @inline function scatterColumn(desc: usize, c: usize, j: i32): usize {
   const d = changetype<ScatterC>(desc);
-  const n = j / d.P, p = j - n * d.P, oh = p / d.Wout;
+  const P = d.Hout * d.Wout, n = j / P, p = j - n * P, oh = p / d.Wout;
   return at(c, n * d.imageStride + oh * d.rowStride + p - oh * d.Wout);
-}
-
-/** Columns from j to the end of its output row. */
-// @ts-ignore: decorator
-@inline function scatterRun(desc: usize, j: i32): i32 {
-  const d = changetype<ScatterC>(desc);
-  const p = j % d.P;
-  return d.Wout - p % d.Wout;
 }
 
 export function gemm(M: i32, N: i32, K: i32,

@@ -17,7 +17,7 @@
 //
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
-import { NR, packTransposed, storeTransposed, noSources } from './gemm-core';
+import { NR, packTransposed, storeTransposed, transposeColumn, noSources } from './gemm-core';
 import { at, ld, st, zero, copy } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
@@ -230,8 +230,10 @@ function splitRun(dst: usize, xs: usize, offs: usize, len: i32, kc: i32): void {
  *  the split input (g.xs) through the tap offsets (g.tmp); other panels are copied from there. */
 export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i32, j0: i32, nc: i32): usize {
   const g = changetype<ConvInput>(desc);
-  const Wout = g.Wout, P = g.Hout * Wout;
+  const Wout = g.Wout, Hout = g.Hout;
   const direct = ASC_FEATURE_SIMD && g.xs != 0;
+  // Position (n, oh, ow) of column j0, then stepped along with the columns (no division per panel).
+  let n = j0 / (Hout * Wout), oh = (j0 - n * Hout * Wout) / Wout, ow = j0 - (n * Hout + oh) * Wout;
   let any = false;
   for (let j = 0; j < nc; j += NR) {
     const cols = min(NR, nc - j);
@@ -239,7 +241,6 @@ export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i3
     store<usize>(src, 0);
     // A panel's 8 columns are one run of positions or several (at output row or image edges).
     for (let q = 0; q < cols;) {
-      const col = j0 + j + q, n = col / P, p = col - n * P, oh = p / Wout, ow = p - oh * Wout;
       const len = min(cols - q, Wout - ow);
       const xs = at(g.xs, n * g.xsImage + oh * g.sH * g.xsRow + ow);
       if (direct && len == NR) {
@@ -251,8 +252,15 @@ export function packIm2col(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i3
         im2colRun(at(dst, q), g, at(g.x, n * g.imageStride), oh, ow, len, k0, kc);
       }
       q += len;
+      ow += len;
+      if (ow == Wout) {
+        ow = 0;
+        if (++oh == Hout) {
+          oh = 0;
+          n++;
+        }
+      }
     }
-    for (let k = 0; k < kc; k++) for (let q = cols; q < NR; q++) st(dst, k * NR + q, 0);
     dst = at(dst, kc * NR);
   }
   return any ? g.tmp + (<usize>k0 << 2) : 0;
@@ -332,12 +340,13 @@ export function packIm2colT(dst: usize, srcs: usize, desc: usize, k0: i32, kc: i
  *  a tap's positions are consecutive floats of the split input, so 4 positions of 8 taps are
  *  8 vector loads and one register transpose. */
 function panelT(dst: usize, g: ConvInput, img: usize, offs: usize, cols: i32, p0: i32, kc: i32): void {
-  // Missing taps read tap 0's floats and are zeroed at the end.
+  // Missing taps (past nc) read tap 0's floats: gemm drops their products.
   const o0 = <usize>load<i32>(offs);
   const o1 = cols > 1 ? <usize>load<i32>(offs, 4) : o0, o2 = cols > 2 ? <usize>load<i32>(offs, 8) : o0;
   const o3 = cols > 3 ? <usize>load<i32>(offs, 12) : o0, o4 = cols > 4 ? <usize>load<i32>(offs, 16) : o0;
   const o5 = cols > 5 ? <usize>load<i32>(offs, 20) : o0, o6 = cols > 6 ? <usize>load<i32>(offs, 24) : o0;
   const o7 = cols > 7 ? <usize>load<i32>(offs, 28) : o0;
+  const half = cols <= 4; // only lanes 0..3 of each row matter
   const Wout = g.Wout, rowStep = <usize>(g.sH * g.xsRow) << 2;
   let oh = p0 / Wout, ow = p0 - oh * Wout;
   let row = at(img, oh * g.sH * g.xsRow);
@@ -345,17 +354,27 @@ function panelT(dst: usize, g: ConvInput, img: usize, offs: usize, cols: i32, p0
   for (let k = 0; k < kc;) {
     const len = min(kc - k, Wout - ow);
     let p = at(row, ow), i = 0;
-    for (; i + 4 <= len; i += 4) {
-      storeTransposed(d, v128.load(p + o0), v128.load(p + o1), v128.load(p + o2), v128.load(p + o3),
-        v128.load(p + o4), v128.load(p + o5), v128.load(p + o6), v128.load(p + o7));
-      p += 16;
-      d += NR << 4;
+    if (half) {
+      for (; i + 4 <= len; i += 4) {
+        const v0 = v128.load(p + o0), v1 = v128.load(p + o1), v2 = v128.load(p + o2), v3 = v128.load(p + o3);
+        v128.store(d, transposeColumn(v0, v1, v2, v3, 0));
+        v128.store(d, transposeColumn(v0, v1, v2, v3, 1), 32);
+        v128.store(d, transposeColumn(v0, v1, v2, v3, 2), 64);
+        v128.store(d, transposeColumn(v0, v1, v2, v3, 3), 96);
+        p += 16;
+        d += NR << 4;
+      }
+    } else {
+      for (; i + 4 <= len; i += 4) {
+        storeTransposed(d, v128.load(p + o0), v128.load(p + o1), v128.load(p + o2), v128.load(p + o3),
+          v128.load(p + o4), v128.load(p + o5), v128.load(p + o6), v128.load(p + o7));
+        p += 16;
+        d += NR << 4;
+      }
     }
     for (; i < len; i++) {
-      for (let q = 0; q < NR; q++) {
-        const tap: i32 = q < cols ? q : 0;
-        const o = <usize>load<i32>(offs + (<usize>tap << 2));
-        store<f32>(d + (<usize>q << 2), load<f32>(p + o));
+      for (let q = 0; q < cols; q++) {
+        store<f32>(d + (<usize>q << 2), load<f32>(p + <usize>load<i32>(offs + (<usize>q << 2))));
       }
       p += 4;
       d += NR << 2;
@@ -364,7 +383,6 @@ function panelT(dst: usize, g: ConvInput, img: usize, offs: usize, cols: i32, p0
     ow = 0;
     row += rowStep;
   }
-  for (let k = 0; k < kc; k++) for (let q = cols; q < NR; q++) st(dst, k * NR + q, 0);
 }
 
 /** dst[i] += src[i] for i < n: inlined, since col2im's runs are often a single output row of 8. */
