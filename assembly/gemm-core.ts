@@ -121,6 +121,21 @@ function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void
         dst += MR << 2;
       }
     } else {
+      if (ASC_FEATURE_SIMD) {
+        if (csA == 1) {
+          // The last 1-3 rows along k: the same transposes with zero rows below them.
+          const z = f32x4.splat(0);
+          for (; k + 4 <= kc; k += 4) {
+            const r0 = v128.load(a0), r1 = rows > 1 ? v128.load(a0 + rs) : z, r2 = rows > 2 ? v128.load(a0 + 2 * rs) : z;
+            v128.store(dst, transposeColumn(r0, r1, r2, z, 0));
+            v128.store(dst, transposeColumn(r0, r1, r2, z, 1), 16);
+            v128.store(dst, transposeColumn(r0, r1, r2, z, 2), 32);
+            v128.store(dst, transposeColumn(r0, r1, r2, z, 3), 48);
+            a0 += 4 * cs;
+            dst += 4 * MR << 2;
+          }
+        }
+      }
       for (; k < kc; k++) {
         for (let r = 0; r < MR; r++) st(dst, r, r < rows ? ld(a0, r * rsA) : 0);
         a0 += cs;
