@@ -1,10 +1,12 @@
-// The MNIST digits file that demo/build.mjs writes. The split into training and held-out sets is the
-// Node example's (examples/split.mjs).
-export { split } from '../examples/split.mjs';
+// The MNIST digits file that demo/build.mjs writes. The split into training and held-out sets and
+// the normalisation are the Node example's (examples/split.mjs).
+import { normalise } from '../examples/split.mjs';
+
+export { split, normalise } from '../examples/split.mjs';
 
 export interface Digits {
   count: number;
-  /** (count, 1, 28, 28), values in [0, 1]. */
+  /** (count, 1, 28, 28), pixels in [0, 1] normalised (`normalise`). */
   x: Float32Array;
   labels: Int32Array;
 }
@@ -23,6 +25,6 @@ export async function fetchDigits(url: string): Promise<Digits> {
   const labels = Int32Array.from(bytes.subarray(16, 16 + count));
   const pixels = bytes.subarray(16 + count);
   const x = new Float32Array(count * size);
-  for (let i = 0; i < x.length; i++) x[i] = pixels[i] / 255;
+  for (let i = 0; i < x.length; i++) x[i] = normalise(pixels[i] / 255);
   return { count, x, labels };
 }

@@ -4,7 +4,7 @@
 import {
   init, backendName, Sequential, Conv2d, ReLU, MaxPool2d, Flatten, Linear, SGD, type BatchReport,
 } from 'wasm-cnn';
-import { fetchDigits, split, type Digits } from './digits.js';
+import { fetchDigits, normalise, split, type Digits } from './digits.js';
 import type { FromWorker, ToWorker } from './protocol.js';
 
 const TEST_COUNT = 2000;
@@ -72,7 +72,8 @@ async function trainLoop(): Promise<void> {
 }
 
 function predict(id: number, pixels: Float32Array): void {
-  const logits = model.predict({ data: pixels, shape: [1, 1, 28, 28] }).data;
+  // A drawn digit (pixels in [0, 1]) is normalised as the training digits are.
+  const logits = model.predict({ data: pixels.map(normalise), shape: [1, 1, 28, 28] }).data;
   const max = Math.max(...logits);
   const exp = Float32Array.from(logits, (v) => Math.exp(v - max));
   const sum = exp.reduce((a, b) => a + b, 0);

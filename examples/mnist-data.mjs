@@ -5,11 +5,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+import { normalise } from './split.mjs';
+
 export { split } from './split.mjs';
 
 const SIZE = 28 * 28;
-const MEAN = 0.1307;
-const STD = 0.3081;
 
 export function loadDigits() {
   const root = dirname(createRequire(import.meta.url).resolve('mnist/package.json'));
@@ -23,7 +23,7 @@ export function loadDigits() {
   let n = 0;
   perClass.forEach((raw, digit) => {
     for (let i = 0; i + SIZE <= raw.length; i += SIZE, n++) {
-      for (let j = 0; j < SIZE; j++) x[n * SIZE + j] = (raw[i + j] - MEAN) / STD;
+      for (let j = 0; j < SIZE; j++) x[n * SIZE + j] = normalise(raw[i + j]);
       labels[n] = digit;
     }
   });

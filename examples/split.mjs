@@ -1,6 +1,12 @@
-// The seeded shuffle and train/test split of the digits, shared by the Node example
-// (examples/mnist-data.mjs), the browser demo (demo/digits.ts) and the benchmarks' data. Plain
-// JavaScript with no Node built-in, so that a browser bundle can take it too.
+// The seeded shuffle and train/test split of the digits, and their normalisation, shared by the
+// Node example (examples/mnist-data.mjs), the browser demo (demo/digits.ts) and the benchmarks'
+// data. Plain JavaScript with no Node built-in, so that a browser bundle can take it too.
+
+/** A pixel in [0, 1] as the models see it: normalised with MNIST's mean and standard deviation, as
+ *  torchvision's MNIST examples do (training starts learning at once instead of after a plateau). */
+export function normalise(v) {
+  return (v - 0.1307) / 0.3081;
+}
 
 /** mulberry32: a small seeded generator returning floats in [0, 1), so a split repeats exactly. */
 export function mulberry32(seed) {
