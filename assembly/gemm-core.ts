@@ -419,7 +419,8 @@ export function gemm(M: i32, N: i32, K: i32,
   blockStride: i32;
 }
 
-/** Bytes kept at the start of the scratch for a descriptor, so the packing area stays aligned. */
+/** Bytes kept at the start of the scratch for descriptors (a ConvInput, 80 bytes, or a StridedB
+ *  and a ScatterC), a multiple of 16 so that what follows stays aligned. */
 export const DESCRIPTOR_BYTES = 96;
 
 /** Writes a StridedB descriptor at `at_` and returns its address. */

@@ -39,9 +39,9 @@ import { at, ld, st, zero, copy } from './simd';
   imageStride: i32; // floats between images: Cin·H·W
   C: i32; H: i32; W: i32; Hout: i32; Wout: i32; kH: i32; kW: i32;
   sH: i32; sW: i32; pH: i32; pW: i32; dH: i32; dW: i32;
-  tmp: usize; // packIm2col's tap offsets (tapOffsets) or 0; packIm2colT's NR·KC floats
-  // packIm2col's direct panels: channel 0 of the group in image 0 of the split input (splitInput),
-  // its floats between images and per padded input row.
+  tmp: usize; // SIMD: the tap offsets (tapOffsets); scalar: 0, or packIm2colT's NR·KC floats
+  // SIMD: where the packers read directly, channel 0 of the group in image 0 of the split input
+  // (splitInput), its floats between images and per padded input row; 0 in the scalar build.
   xs: usize; xsImage: i32; xsRow: i32;
 }
 
@@ -56,7 +56,7 @@ export function convInput(desc: usize, tmp: usize, x: usize, imageStride: i32, C
   return desc;
 }
 
-/** Gives packIm2col its direct panels: the split input's group at xs, its image and row strides. */
+/** Gives the packers their direct reads: the split input's group at xs, its image and row strides. */
 export function directPanels(desc: usize, xs: usize, xsImage: i32, xsRow: i32): usize {
   const g = changetype<ConvInput>(desc);
   g.xs = xs; g.xsImage = xsImage; g.xsRow = xsRow;
@@ -191,7 +191,7 @@ export function mergeSplit(x: usize, xs: usize, planes: i32, H: i32, W: i32, sW:
   }
 }
 
-/** The forward packer's tap offsets into the split input: table[r] = byte offset of tap
+/** The tap offsets into the split input, shared by the three GEMMs: table[r] = byte offset of tap
  *  r = (c, kh, kw) from the first float its window's top-left position reads, for the C channels
  *  of a group of the split input of a (H, W) image. */
 export function tapOffsets(table: usize, C: i32, H: i32, W: i32, kH: i32, kW: i32, sW: i32, pH: i32,
