@@ -283,6 +283,12 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
     for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, v128.load(at(p, kw)));
     return s;
   }
+  if (kW == 3) {
+    // The usual 3-wide window, unrolled: taps 0 and 1 from one pair of loads, tap 2 from the next.
+    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 8), d = v128.load(p, 24);
+    return f32x4.add(f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)),
+      v128.shuffle<f32>(c, d, 0, 2, 4, 6));
+  }
   for (let kw = 0; kw < kW; kw += 2) {
     const a = v128.load(at(p, kw)), b = v128.load(at(p, kw), 16);
     s = f32x4.add(s, v128.shuffle<f32>(a, b, 0, 2, 4, 6));
@@ -370,7 +376,17 @@ function avgForwardDirect(y: usize, x: usize, NC: i32, H: i32, W: i32, Hout: i32
   const c = w + pW, m = c >> 1;
   const evenTaps = (kW + 1) >> 1, oddTaps = kW >> 1;
   let a = f32x4.splat(0), b = f32x4.splat(0);
-  if ((c & 1) == 0) {
+  if (kW == 3) {
+    // The usual 3-wide window, unrolled: even columns take two taps, odd columns one.
+    const s0 = v128.load(at(sp, m));
+    if ((c & 1) == 0) {
+      a = f32x4.add(s0, v128.load(at(sp, m - 1)));
+      b = s0;
+    } else {
+      a = s0;
+      b = f32x4.add(v128.load(at(sp, m + 1)), s0);
+    }
+  } else if ((c & 1) == 0) {
     for (let j = 0; j < evenTaps; j++) a = f32x4.add(a, v128.load(at(sp, m - j)));
     for (let j = 0; j < oddTaps; j++) b = f32x4.add(b, v128.load(at(sp, m - j)));
   } else {

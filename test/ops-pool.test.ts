@@ -26,6 +26,9 @@ const CASES: PoolGeom[] = [
   pool(1, 8, [10, 7], [5, 3], [2, 3], [2, 1], [1, 2]),
   pool(3, 1, 5, 5),
   pool(1, 4, [17, 3], 3, [3, 1], [1, 1], [2, 1]),
+  // Rows of at least 8 take the SIMD paths; 3-wide stride-2 windows have their own (padding 0 and 1).
+  pool(2, 3, [9, 21], 3, 2, 0),
+  pool(1, 4, [6, 30], 3, 2, 1),
 ];
 
 function randomPoolCases(seed: number, count: number, dilation: boolean): PoolGeom[] {
