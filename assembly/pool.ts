@@ -25,9 +25,9 @@
 // - The backward adds dy / divisor to every in-bounds element of the window.
 //
 // Speed: max pooling computes the outputs of a row whose window lies wholly inside the row
-// ("interior" columns) four at a time in the SIMD builds when the stride is 1 or 2; the few border
-// columns and other strides take the scalar path; the usual 2×2 stride-2 window has its own
-// unrolled loop. The max comparisons are branchless (random data would make every branch a coin
+// ("interior" columns) four at a time in the SIMD builds when the stride is 1 or 2 (a last group
+// overlapping the one before rather than a scalar tail); the few border columns and other strides
+// take the scalar path; the usual 2×2 and 3×3 stride-2 windows have their own unrolled loops. The max comparisons are branchless (random data would make every branch a coin
 // toss). Average pooling is separable (its divisor is a row count times a column count): the
 // forward sums each output row's input rows into a zero-padded row in static scratch and then
 // sums the taps of that row; the backward gathers, each dx row the taps of a row of summed shares.
@@ -148,8 +148,12 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
               base1 = i32x4.add(base1, eight);
             }
           }
-          for (; ow + 4 <= owB; ow += 4) {
-            const ws = ow * sW - pW;
+          // Groups of 4 outputs; when the interior is not a multiple of 4 the last group overlaps
+          // the one before it (recomputing the same values) rather than leaving a scalar tail.
+          const end = owB - ow >= 4 ? owB : ow;
+          const three = kW == 3 && sW == 2 && dW == 1;
+          for (let o = ow; o < end; o += 4) {
+            const g = min(o, end - 4), ws = g * sW - pW;
             // Each window row is reduced on its own from its first element, then merged into the
             // running result: the rows' chains are independent, and merging an earlier result
             // with a later one by the same rule keeps "first maximum, last NaN".
@@ -157,22 +161,40 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
             let index = i32x4.add(i32x4.splat(h0 * W + ws), lanes);
             for (let h = h0; h < h1; h += dH) {
               let i = h * W + ws;
-              let rm = load4(at(xp, i), sW);
-              let ri = i32x4.add(i32x4.splat(i), lanes);
-              for (let kw = 1; kw < kW; kw++) {
-                i += dW;
-                const v = load4(at(xp, i), sW);
-                const take = wins(v, rm);
-                rm = blend(v, rm, take);
-                ri = blend(i32x4.add(i32x4.splat(i), lanes), ri, take);
+              let rm: v128, ri: v128;
+              if (three) {
+                // 3 taps at stride 2 (ResNet's 3×3 s2 pool) from 4 loads: floats 0..7 hold taps 0
+                // and 1 as their even and odd lanes, floats 2..8 tap 2. The offset of the winning
+                // tap (0, 1 or 2) is built from the masks, as in the 2×2 path.
+                const p = at(xp, i);
+                const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 8), d = v128.load(p, 20);
+                const v0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), v1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+                const v2 = v128.shuffle<f32>(c, d, 0, 2, 5, 7);
+                const t1 = wins(v1, v0);
+                rm = blend(v1, v0, t1);
+                const t2 = wins(v2, rm);
+                rm = blend(v2, rm, t2);
+                ri = blend(i32x4.splat(i + 2), i32x4.sub(i32x4.splat(i), t1), t2);
+                ri = i32x4.add(ri, lanes);
+              } else {
+                rm = load4(at(xp, i), sW);
+                ri = i32x4.add(i32x4.splat(i), lanes);
+                for (let kw = 1; kw < kW; kw++) {
+                  i += dW;
+                  const v = load4(at(xp, i), sW);
+                  const take = wins(v, rm);
+                  rm = blend(v, rm, take);
+                  ri = blend(i32x4.add(i32x4.splat(i), lanes), ri, take);
+                }
               }
               const take = wins(rm, m);
               m = blend(rm, m, take);
               index = blend(ri, index, take);
             }
-            v128.store(at(yRow, ow), m);
-            v128.store(at(iRow, ow), index);
+            v128.store(at(yRow, g), m);
+            v128.store(at(iRow, g), index);
           }
+          ow = end;
         }
       }
       for (; ow < Wout; ow++) {

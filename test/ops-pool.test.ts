@@ -131,6 +131,21 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: true }).data, EXACT);
   });
 
+  // The SIMD paths (2×2 s2, 3×3 s2 and the generic one) on rows of many ties and some NaNs: values
+  // and indices must be the reference's exactly (first maximum wins, the last NaN wins).
+  it.each([{ k: 2, s: 2, p: 0 }, { k: 3, s: 2, p: 1 }, { k: 3, s: 2, p: 0 }, { k: 3, s: 1, p: 1 }, { k: 2, s: 1, p: 0 }])(
+    'maxPool2d $k×$k stride $s padding $p: ties and NaN on wide rows', ({ k, s, p }) => {
+      const g = pool(2, 3, [9, 37], k, s, p);
+      const r = rng(31 + k * 7 + s + p);
+      const values = [1, 2, 2, NaN, -1];
+      const x = { data: Float32Array.from({ length: g.N * g.C * g.H * g.W }, () => values[randInt(r, 0, 4)]), shape: poolInShape(g) };
+      const { output, indices } = maxPool2d(x, poolOptions(g));
+      const ref = refMaxPool(g, f64(x.data));
+      expectSameInts(indices, ref.indices);
+      expect(Array.from(output.data)).toEqual(Array.from(ref.y, (v) => Math.fround(v)));
+    },
+  );
+
   describe('max pooling choices, by hand', () => {
     it('maxPool2d 2x2 ties: all equal reports the first element of the window', () => {
       const { output, indices } = maxPool2d(t([7, 7, 7, 7], [1, 1, 2, 2]), { kernelSize: 2 });
