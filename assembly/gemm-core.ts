@@ -89,29 +89,31 @@ function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void
     const rows = min(MR, mc - i);
     let a0 = at(a, i * rsA);
     let k = 0;
-    if (rows == MR) {
-      if (ASC_FEATURE_SIMD) {
-        if (rsA == 1) {
-          // The 4 rows are adjacent floats (A is a transpose): one vector per k.
-          for (; k < kc; k++) {
-            v128.store(dst, v128.load(a0));
-            a0 += cs;
-            dst += MR << 2;
-          }
-        } else if (csA == 1) {
-          // Rows run along k: 4×4 blocks transposed in registers.
-          for (; k + 4 <= kc; k += 4) {
-            const r0 = v128.load(a0), r1 = v128.load(a0 + rs);
-            const r2 = v128.load(a0 + 2 * rs), r3 = v128.load(a0 + 3 * rs);
-            v128.store(dst, transposeColumn(r0, r1, r2, r3, 0));
-            v128.store(dst, transposeColumn(r0, r1, r2, r3, 1), 16);
-            v128.store(dst, transposeColumn(r0, r1, r2, r3, 2), 32);
-            v128.store(dst, transposeColumn(r0, r1, r2, r3, 3), 48);
-            a0 += 4 * cs;
-            dst += 4 * MR << 2;
-          }
+    if (ASC_FEATURE_SIMD) {
+      if (rows == MR && rsA == 1) {
+        // The 4 rows are adjacent floats (A is a transpose): one vector per k.
+        for (; k < kc; k++) {
+          v128.store(dst, v128.load(a0));
+          a0 += cs;
+          dst += MR << 2;
+        }
+      } else if (csA == 1) {
+        // Rows run along k: 4×4 blocks transposed in registers, zero rows below a last group of
+        // 1-3 rows.
+        const z = f32x4.splat(0);
+        for (; k + 4 <= kc; k += 4) {
+          const r0 = v128.load(a0), r1 = rows > 1 ? v128.load(a0 + rs) : z;
+          const r2 = rows > 2 ? v128.load(a0 + 2 * rs) : z, r3 = rows > 3 ? v128.load(a0 + 3 * rs) : z;
+          v128.store(dst, transposeColumn(r0, r1, r2, r3, 0));
+          v128.store(dst, transposeColumn(r0, r1, r2, r3, 1), 16);
+          v128.store(dst, transposeColumn(r0, r1, r2, r3, 2), 32);
+          v128.store(dst, transposeColumn(r0, r1, r2, r3, 3), 48);
+          a0 += 4 * cs;
+          dst += 4 * MR << 2;
         }
       }
+    }
+    if (rows == MR) {
       for (; k < kc; k++) {
         store<f32>(dst, load<f32>(a0));
         store<f32>(dst, load<f32>(a0 + rs), 4);
@@ -121,21 +123,6 @@ function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void
         dst += MR << 2;
       }
     } else {
-      if (ASC_FEATURE_SIMD) {
-        if (csA == 1) {
-          // The last 1-3 rows along k: the same transposes with zero rows below them.
-          const z = f32x4.splat(0);
-          for (; k + 4 <= kc; k += 4) {
-            const r0 = v128.load(a0), r1 = rows > 1 ? v128.load(a0 + rs) : z, r2 = rows > 2 ? v128.load(a0 + 2 * rs) : z;
-            v128.store(dst, transposeColumn(r0, r1, r2, z, 0));
-            v128.store(dst, transposeColumn(r0, r1, r2, z, 1), 16);
-            v128.store(dst, transposeColumn(r0, r1, r2, z, 2), 32);
-            v128.store(dst, transposeColumn(r0, r1, r2, z, 3), 48);
-            a0 += 4 * cs;
-            dst += 4 * MR << 2;
-          }
-        }
-      }
       for (; k < kc; k++) {
         for (let r = 0; r < MR; r++) st(dst, r, r < rows ? ld(a0, r * rsA) : 0);
         a0 += cs;
