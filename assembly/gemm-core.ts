@@ -313,8 +313,14 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usiz
         }
       }
       for (let q = 0; q < n; q++) {
-        const col = j0 + j + q, b = col / cBlock;
-        const base = scatter ? scatterColumn(scatter, c, col) : at(c, i * rsC + b * cStride + col - b * cBlock);
+        const col = j0 + j + q;
+        let base: usize;
+        if (scatter) {
+          base = scatterColumn(scatter, c, col);
+        } else {
+          const b = col / cBlock;
+          base = at(c, i * rsC + b * cStride + col - b * cBlock);
+        }
         for (let r = 0; r < m; r++) {
           const dst = scatter ? base + <usize>load<i32>(rows + (<usize>(i + r) << 2)) : at(base, r * rsC);
           const v = ld(tile, r * NR + q);
