@@ -23,15 +23,18 @@
 // Scratch (conv2d_scratch_bytes): a descriptor area, then the tap offsets and the split input (SIMD)
 // or the col chunk or the filter gradient's staging area (scalar), then the GEMM's packing area.
 // A 1×1, stride-1, unpadded convolution needs no im2col: the GEMMs read x and write dx directly.
-// Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM: with one input channel per output
-// channel the product is a sum over the kH·kW taps of a scaled, shifted plane, done tap by tap
-// (`depthwiseTap`) without col; the GEMM would pad M = Og to 4 rows around a K of kH·kW.
+// Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM (depthwise.ts) but share the split
+// input and tap offsets in SIMD builds.
 import { gemm, gemm_scratch_bytes, stridedB, scatterC, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
 import {
   convInput, directPanels, tapOffsets, needsSplit, splitRow, splitInput, mergeSplit, packIm2col, packIm2colT,
-  col2im, firstInside, firstPast,
+  col2im,
 } from './im2col';
-import { at, ld, st, zero, fill, addInto, addScalar, sum, axpy, dot } from './simd';
+import {
+  depthwiseTaps, depthwiseRows, depthwiseForward, depthwiseFilter, depthwiseInput, gatherInput, gatherPlaneFloats,
+  FORWARD, INPUT, FILTER,
+} from './depthwise';
+import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
 
 /** Whether the convolution is a plain matrix product over channels (no im2col needed). */
 // @ts-ignore: decorator
@@ -117,48 +120,6 @@ function directGroup(desc: usize, xs: usize, g: i32, Cin: i32, Cg: i32, H: i32, 
 /** Where the input gradient's ScatterC sits in the descriptor area, after its StridedB. */
 const SCATTER_AT = 48;
 
-const FORWARD = 0; // out += w · img
-const INPUT = 1; // img += w · out
-const FILTER = 2; // returns Σ out · img
-
-/** One tap (kh, kw) of a one-input-channel filter between an output plane `out` (Hout, Wout) and
- *  an image plane `img` (H, W), over the output positions whose input lies inside the image. */
-function depthwiseTap(mode: i32, out: usize, img: usize, w: f32, H: i32, W: i32, Hout: i32,
-  Wout: i32, kh: i32, kw: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): f32 {
-  const offH = kh * dH - pH, offW = kw * dW - pW;
-  const ohLo = firstInside(Hout, sH, offH), ohHi = firstPast(Hout, sH, offH, H, ohLo);
-  const owLo = firstInside(Wout, sW, offW), owHi = firstPast(Wout, sW, offW, W, owLo);
-  const n = owHi - owLo;
-  let acc: f32 = 0;
-  for (let oh = ohLo; oh < ohHi; oh++) {
-    const o = at(out, oh * Wout + owLo);
-    const i = at(img, (oh * sH + offH) * W + owLo * sW + offW);
-    if (mode == FORWARD) axpy(o, 1, i, sW, w, n);
-    else if (mode == INPUT) axpy(i, sW, o, 1, w, n);
-    else acc += dot(o, 1, i, sW, n);
-  }
-  return acc;
-}
-
-/** Runs `mode` over every (image, output channel, tap) of a depthwise convolution: output
- *  channel co reads input channel co / Og. FILTER adds its sums into w. */
-function depthwise(mode: i32, out: usize, img: usize, w: usize,
-  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
-  sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
-  const Og = Cout / Cin, P = Hout * Wout, taps = kH * kW;
-  for (let n = 0; n < N; n++) {
-    for (let co = 0; co < Cout; co++) {
-      const o = at(out, (n * Cout + co) * P), im = at(img, (n * Cin + co / Og) * H * W);
-      for (let t = 0; t < taps; t++) {
-        const wt = co * taps + t;
-        const s = depthwiseTap(mode, o, im, ld(w, wt), H, W, Hout, Wout, t / kW, t % kW,
-          sH, sW, pH, pW, dH, dW);
-        if (mode == FILTER) st(w, wt, ld(w, wt) + s);
-      }
-    }
-  }
-}
-
 export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32,
   Wout: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32,
   groups: i32): i32 {
@@ -171,6 +132,9 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   if (!isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)) {
     input = ASC_FEATURE_SIMD ? tapsBytes(K) + split + input : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
   }
+  if (ASC_FEATURE_SIMD && Cin / groups == 1 && groups > 1 && gatherInput(Cin, Cout, W, kH, kW, sH, sW, pH, pW, dH, dW)) {
+    input = max(input, tapsBytes(K) * 2 + (gatherPlaneFloats(Hout, Wout, kH, kW, pH, pW, dH, dW) << 2));
+  }
   return DESCRIPTOR_BYTES + max(input, max(forward, filter));
 }
 
@@ -182,14 +146,16 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
   const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout, HW = H * W;
-  if (Cg == 1 && groups > 1) {
+  const depthwise = Cg == 1 && groups > 1;
+  if (depthwise && !depthwiseRows(Wout)) {
     for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), b ? ld(b, i % Cout) : 0, P);
-    depthwise(FORWARD, y, x, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+    depthwiseTaps(FORWARD, y, x, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
-  const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
-  // Bias first, then the product accumulates onto it: no second pass over y.
-  if (b) for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), ld(b, i % Cout), P);
+  const pointwise = !depthwise && isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
+  // Bias first, then the product accumulates onto it: no second pass over y. (The depthwise rows
+  // start their sums from it.)
+  if (b && !depthwise) for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), ld(b, i % Cout), P);
   const offsets = scratch + DESCRIPTOR_BYTES;
   const split = offsets + tapsBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
   if (pointwise) {
@@ -202,6 +168,10 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
     return;
   }
   if (ASC_FEATURE_SIMD) tapOffsets(offsets, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
+  if (ASC_FEATURE_SIMD && depthwise) {
+    depthwiseForward(y, x, w, b, offsets, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
+    return;
+  }
   const nb = splitImages(N, Cin, H, W, sW, pH, pW);
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0), xn = at(x, n0 * Cin * HW), yn = at(y, n0 * Cout * P);
@@ -222,12 +192,13 @@ export function conv2d_backward_input(dx: usize, // (N, Cin, H, W) f32, overwrit
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
   const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout, HW = H * W;
-  if (Cg == 1 && groups > 1) {
+  const depthwise = Cg == 1 && groups > 1;
+  if (depthwise && !depthwiseRows(Wout)) {
     zero(dx, N * Cin * HW);
-    depthwise(INPUT, dy, dx, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+    depthwiseTaps(INPUT, dy, dx, w, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
-  const pointwise = isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
+  const pointwise = !depthwise && isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
   const desc = scratch, col = scratch + DESCRIPTOR_BYTES;
   // Wᵀ: element (k, o) of the (K, Og) matrix is w[o·K + k]; dY's columns n·P + p run over images.
   if (pointwise) {
@@ -244,6 +215,10 @@ export function conv2d_backward_input(dx: usize, // (N, Cin, H, W) f32, overwrit
     const taps = col, split = taps + tapsBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
     const row = splitRow(W, sW, pW), plane = (H + 2 * pH) * row;
     tapOffsets(taps, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
+    if (depthwise) {
+      depthwiseInput(dx, dy, w, taps, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+      return;
+    }
     const scatter = scatterC(desc + SCATTER_AT, taps, Hout, Wout, Cin * plane, sH * row);
     const nb = splitImages(N, Cin, H, W, sW, pH, pW);
     for (let n0 = 0; n0 < N; n0 += nb) {
@@ -283,8 +258,9 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
   const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout, HW = H * W;
-  if (Cg == 1 && groups > 1) {
-    depthwise(FILTER, dy, x, dw, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+  const depthwise = Cg == 1 && groups > 1;
+  if (depthwise && !depthwiseRows(Wout)) {
+    depthwiseTaps(FILTER, dy, x, dw, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
   }
   // SIMD builds transpose panels straight from the split input through the tap offsets; the
@@ -292,6 +268,10 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   const tmp = scratch + DESCRIPTOR_BYTES;
   const split = tmp + filterTmpBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
   if (ASC_FEATURE_SIMD) tapOffsets(tmp, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
+  if (ASC_FEATURE_SIMD && depthwise) {
+    depthwiseFilter(dw, x, dy, tmp, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
+    return;
+  }
   const nb = splitImages(N, Cin, H, W, sW, pH, pW);
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0), xn = at(x, n0 * Cin * HW);

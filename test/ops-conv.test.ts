@@ -47,6 +47,16 @@ const CASES: ConvGeom[] = [
   // Unpadded stride 1 reads (and its input gradient adds into) x itself, no split copy.
   conv(2, 3, 6, [9, 21], 3),
   conv(1, 2, 4, [10, 12], [3, 5]),
+  // Depthwise rows (assembly/depthwise.ts): 16 and 4 outputs at a time with an overlapping last
+  // group, from a split plane or x itself; two output channels per input channel; strides 2 and 3;
+  // the input gradient gathered (stride 1, dilated too) or, past the taps' reach, scattered.
+  conv(2, 6, 6, [9, 37], 3, 1, 1, 1, 6),
+  conv(1, 3, 3, [9, 22], 3, 1, 2, 2, 3),
+  conv(1, 4, 4, [6, 10], 3, 1, 3, 1, 4),
+  conv(1, 4, 8, [8, 41], [3, 5], 2, [1, 2], [1, 2], 4),
+  conv(2, 5, 5, [6, 23], 5, 3, 2, 1, 5),
+  conv(1, 3, 3, [7, 20], 3, 1, 0, 1, 3),
+  conv(1, 4, 4, [5, 6], 3, 1, 1, 1, 4),
 ];
 
 const RANDOM = randomConvCases(0xc0ffee, 16);
@@ -157,7 +167,7 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
     expect(Array.from(dw.data)).toEqual([0, 0, 0, 0, 6, 0, 0, 0, 0]);
   });
 
-  describe.each([conv(1, 3, 5, [7, 9], 3, 1, 1), conv(2, 4, 8, 6, 1), conv(1, 8, 8, 9, 3, 2, 1, 1, 8)].map((g) => ({ g, n: convName(g) })))(
+  describe.each([conv(1, 3, 5, [7, 9], 3, 1, 1), conv(2, 4, 8, 6, 1), conv(1, 8, 8, 9, 3, 2, 1, 1, 8), conv(1, 4, 4, [6, 22], 3, 1, 1, 1, 4)].map((g) => ({ g, n: convName(g) })))(
     'non-finite values stay where the arithmetic puts them: $n',
     ({ g }) => {
       // NaN and ±Infinity reach only the outputs whose windows read them (the reference decides
