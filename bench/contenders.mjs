@@ -4,7 +4,7 @@
 // back `run`, the timed call, and `result`, which turns what `run` returned into NCHW data for
 // the correctness check.
 import { createRequire } from 'node:module';
-import { nchwToNhwc, nhwcToNchw, oihwToHwio, hwioToOihw } from './workloads.mjs';
+import { nchwToNhwc, nhwcToNchw, oihwToHwio, hwioToOihw, depthwiseToTf, tfToDepthwise, groupsOf } from './workloads.mjs';
 
 /** Our backends, in the order the tables show them. 'js' is the reference kernels of src/reference/. */
 export const OUR_BACKENDS = ['relaxed-simd', 'simd', 'scalar', 'js'];
@@ -58,7 +58,7 @@ export function prepareOurs(api, op, w, inputs) {
   const { x, dy } = inputs;
   if (op.startsWith('conv2d')) {
     const weight = inputs.w;
-    const opts = { stride: w.stride, padding: w.pad };
+    const opts = { stride: w.stride, padding: w.pad, groups: groupsOf(w) };
     const f = apiFunction(api, op);
     const run = {
       conv2d: () => f(x, weight, null, opts),
@@ -137,6 +137,31 @@ export function prepareTf(tf, op, w, inputs) {
   const owned = [x, dy];
   const dispose = () => owned.forEach((t) => t.dispose());
   const fromNhwc = (shape) => (data) => nhwcToNchw(data, shape);
+  if (op.startsWith('conv2d') && groupsOf(w) > 1) {
+    // Depthwise (groups = channels): TensorFlow.js's depthwise kernels, filter (kH, kW, C, m).
+    const wShape = inputs.w.shape;
+    const [Cout, , kH, kW] = wShape;
+    const [N, C, H, W] = inputs.x.shape;
+    const filter = tf.tensor4d(depthwiseToTf(inputs.w.data, wShape, C), [kH, kW, C, Cout / C]);
+    owned.push(filter);
+    const attrs = { strides, pad, dilations: [1, 1], dataFormat: 'NHWC' };
+    switch (op) {
+      case 'conv2d':
+        return { run: () => read(() => tf.depthwiseConv2d(x, filter, strides, pad, 'NHWC')), result: fromNhwc(inputs.dy.shape), dispose };
+      case 'conv2dBackwardInput':
+        return {
+          run: () => read(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: [N, H, W, C] })),
+          result: fromNhwc(inputs.x.shape),
+          dispose,
+        };
+      case 'conv2dBackwardFilter':
+        return {
+          run: () => read(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: [kH, kW, C, Cout / C] })),
+          result: (data) => tfToDepthwise(data, wShape, C),
+          dispose,
+        };
+    }
+  }
   if (op.startsWith('conv2d')) {
     const wShape = inputs.w.shape;
     const [Cout, Cin, kH, kW] = wShape;

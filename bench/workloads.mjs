@@ -2,13 +2,22 @@
 // every contender is given, so that all of them compute on the same numbers.
 import { mulberry32 } from '../examples/split.mjs';
 
-/** Convolutions: N, Cin→Cout, H×W, k×k, stride, padding (dilation 1, groups 1). */
+/** Convolutions: N, Cin→Cout, H×W, k×k, stride, padding (dilation 1), groups (1 unless given).
+ *  C1-C4 are issue 3's; D1 and D2 are depthwise (groups = channels, MobileNet's 3×3 at stride 1
+ *  and 2), measured beside them though issue 3 sets them no target. */
 export const CONV_WORKLOADS = [
   { id: 'C1', N: 8, Cin: 64, Cout: 64, H: 32, W: 32, k: 3, stride: 1, pad: 1, note: '8×64→64, 32×32, 3×3 s1 p1' },
   { id: 'C2', N: 64, Cin: 1, Cout: 8, H: 28, W: 28, k: 5, stride: 1, pad: 0, note: '64×1→8, 28×28, 5×5 (LeNet conv1)' },
   { id: 'C3', N: 16, Cin: 32, Cout: 64, H: 56, W: 56, k: 3, stride: 2, pad: 1, note: '16×32→64, 56×56, 3×3 s2 p1' },
   { id: 'C4', N: 64, Cin: 8, Cout: 16, H: 12, W: 12, k: 5, stride: 1, pad: 0, note: '64×8→16, 12×12, 5×5 (LeNet conv2)' },
+  { id: 'D1', N: 8, Cin: 64, Cout: 64, H: 56, W: 56, k: 3, stride: 1, pad: 1, groups: 64, note: 'depthwise 8×64, 56×56, 3×3 s1 p1' },
+  { id: 'D2', N: 8, Cin: 64, Cout: 64, H: 56, W: 56, k: 3, stride: 2, pad: 1, groups: 64, note: 'depthwise 8×64, 56×56, 3×3 s2 p1' },
 ];
+
+/** A conv workload's groups. */
+export function groupsOf(c) {
+  return c.groups ?? 1;
+}
 
 /** Pooling on N=16, C=64, 56×56. */
 export const POOL_WORKLOADS = [
@@ -20,6 +29,7 @@ export const POOL_WORKLOADS = [
 export function tiny(workload) {
   const w = { ...workload, N: 1, note: `${workload.note} [tiny: N=1, channels ÷ 8]` };
   for (const key of ['Cin', 'Cout', 'C']) if (key in w) w[key] = Math.max(1, Math.ceil(w[key] / 8));
+  if (groupsOf(workload) > 1) w.groups = w.Cin; // depthwise stays depthwise
   return w;
 }
 
@@ -31,7 +41,7 @@ export function outSize(size, k, stride, pad) {
 export function convFlops(c) {
   const Hout = outSize(c.H, c.k, c.stride, c.pad);
   const Wout = outSize(c.W, c.k, c.stride, c.pad);
-  return 2 * c.N * c.Cout * Hout * Wout * c.Cin * c.k * c.k;
+  return 2 * c.N * c.Cout * Hout * Wout * (c.Cin / groupsOf(c)) * c.k * c.k;
 }
 
 /** Seeded, so every run and every contender sees the same data. */
@@ -59,7 +69,7 @@ export function convInputs(c) {
   const Wout = outSize(c.W, c.k, c.stride, c.pad);
   return {
     x: tensor([c.N, c.Cin, c.H, c.W], 1),
-    w: tensor([c.Cout, c.Cin, c.k, c.k], 2),
+    w: tensor([c.Cout, c.Cin / groupsOf(c), c.k, c.k], 2),
     dy: tensor([c.N, c.Cout, Hout, Wout], 3),
   };
 }
@@ -107,5 +117,27 @@ export function hwioToOihw(data, [O, I, kH, kW]) {
     for (let i = 0; i < I; i++)
       for (let y = 0; y < kH; y++)
         for (let x = 0; x < kW; x++) out[((o * I + i) * kH + y) * kW + x] = data[((y * kW + x) * I + i) * O + o];
+  return out;
+}
+
+/** Depthwise PyTorch weights (C·m, 1, kH, kW) → TensorFlow depthwise filters (kH, kW, C, m), and
+ *  back: output channel c·m + j of both is input channel c's j-th filter. */
+export function depthwiseToTf(data, [O, , kH, kW], C) {
+  const m = O / C;
+  const out = new Float32Array(data.length);
+  for (let c = 0; c < C; c++)
+    for (let j = 0; j < m; j++)
+      for (let y = 0; y < kH; y++)
+        for (let x = 0; x < kW; x++) out[((y * kW + x) * C + c) * m + j] = data[((c * m + j) * kH + y) * kW + x];
+  return out;
+}
+
+export function tfToDepthwise(data, [O, , kH, kW], C) {
+  const m = O / C;
+  const out = new Float32Array(data.length);
+  for (let c = 0; c < C; c++)
+    for (let j = 0; j < m; j++)
+      for (let y = 0; y < kH; y++)
+        for (let x = 0; x < kW; x++) out[((c * m + j) * kH + y) * kW + x] = data[((y * kW + x) * C + c) * m + j];
   return out;
 }
