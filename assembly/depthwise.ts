@@ -6,7 +6,7 @@
 // phase; x itself when unpadded at stride 1), while it is in L1, and then tap t of the outputs
 // ow..ow+3 of output row oh is the 4 consecutive floats at plane + oh·sH·row + ow + offs[t]
 // (tapOffsets with C = 1), whatever the stride, padding or dilation:
-//   forward          16 outputs of a row stay in registers over all taps, stored once;
+//   forward          16 (then 8, then 4) outputs of a row stay in registers over all taps;
 //   filter gradient  4 taps' sums stay in registers over a whole plane of dy;
 //   input gradient   at stride 1 (one output channel per input channel) the forward of dy,
 //                    padded, with the taps reversed (gatherInput); else each tap adds w·dy over
@@ -15,9 +15,9 @@
 // A row's last group of 4 overlaps the one before it when Wout is not a multiple of 4: the forward
 // recomputes and re-stores the same values; the gradients mask out the lanes already counted.
 // Against the tap-by-tap path that the scalar build and outputs narrower than 4 keep, kernels alone
-// (simd, A/B in one process, minima) on N=8, C=64, 56x56, 3x3, padding 1: forward 3.8 -> 2.0 ms,
-// input gradient 4.0 -> 1.9, filter gradient 3.0 -> 2.4; the same at stride 2: 3.1 -> 1.2,
-// 3.3 -> 1.0, 2.4 -> 1.2; N=8, C=256, 14x14, 5x5: 4.7 -> 2.1, 5.5 -> 2.1, 4.0 -> 1.8.
+// (simd, A/B in one process, minima), forward / input gradient / filter gradient: N=8, C=64,
+// 56x56, 3x3, padding 1: 3.8 / 4.1 / 3.0 -> 1.6 / 1.7 / 2.1 ms; the same at stride 2: 3.2 / 3.4 /
+// 2.4 -> 0.9 / 1.0 / 1.0; N=8, C=256, 14x14, 5x5, padding 2: 4.8 / 5.3 / 4.0 -> 1.6 / 1.6 / 1.7.
 import { firstInside, firstPast, needsSplit, splitRow, splitInput, mergeSplit, tapOffsets } from './im2col';
 import { at, ld, st, zero, axpy, dot, madd } from './simd';
 
@@ -112,6 +112,19 @@ function forwardPlane(yp: usize, xp: usize, wc: usize, bias: f32, offs: usize, H
         v128.store(d, a1, 16);
         v128.store(d, a2, 32);
         v128.store(d, a3, 48);
+      }
+      if (ow + 8 <= Wout) {
+        let a0 = b, a1 = b;
+        const p = at(base, ow);
+        for (let t = 0; t < T; t++) {
+          const q = p + tapAt(offs, t), wt = v128.load32_splat(wc + (<usize>t << 2));
+          a0 = madd(wt, v128.load(q), a0);
+          a1 = madd(wt, v128.load(q, 16), a1);
+        }
+        const d = at(yRow, ow);
+        v128.store(d, a0);
+        v128.store(d, a1, 16);
+        ow += 8;
       }
       for (; ow < Wout; ow += 4) {
         const o = min(ow, Wout - 4), p = at(base, o);
