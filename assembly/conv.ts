@@ -153,8 +153,8 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
     return;
   }
   const pointwise = !depthwise && isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW);
-  // Bias first, then the product accumulates onto it: no second pass over y. (The depthwise rows
-  // start their sums from it.)
+  // Bias first, then the product accumulates onto it: no second pass over y. (Depthwise rows start
+  // their sums from the bias themselves.)
   if (b && !depthwise) for (let i = 0; i < N * Cout; i++) fill(at(y, i * P), ld(b, i % Cout), P);
   const offsets = scratch + DESCRIPTOR_BYTES;
   const split = offsets + tapsBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
