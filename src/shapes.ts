@@ -16,8 +16,8 @@ export interface ConvGeometry {
 export type ConvArgs = [number, number, number, number, number, number, number, number,
   number, number, number, number, number, number, number, number];
 
-export function convArgs(g: ConvGeometry): ConvArgs {
-  return [g.N, g.Cin, g.H, g.W, g.Cout, g.Hout, g.Wout, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.groups];
+export function convArgs(g: ConvGeometry, N = g.N): ConvArgs {
+  return [N, g.Cin, g.H, g.W, g.Cout, g.Hout, g.Wout, g.kH, g.kW, g.sH, g.sW, g.pH, g.pW, g.dH, g.dW, g.groups];
 }
 
 export function shapeText(shape: readonly number[]): string {

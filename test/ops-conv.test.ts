@@ -66,12 +66,14 @@ const RANDOM = randomConvCases(0xc0ffee, 16);
 // The first is large enough that each of the three GEMMs spans several packed blocks in every
 // dimension (assembly/gemm-core.ts blocks rows by 128, depth by 256, columns by 2048): forward is
 // (132 × 288) · (288 × 2115), the filter gradient has depth 2115, the input gradient 288 rows.
-// The others have split inputs of more than the 512 KB that the SIMD builds handle at a time
-// (assembly/conv.ts): one image per chunk, then two images per chunk with a shorter last one.
+// The next two have split inputs of more than the 512 KB that the SIMD builds handle at a time
+// (assembly/conv.ts): one image per chunk, then two images per chunk with a shorter last one. The
+// last is depthwise, whose images the API copies in chunks of about 1 MB (src/ops/conv.ts).
 const LARGE = [
   { g: conv(1, 32, 132, [45, 47], 3, 1, 1), what: 'GEMM blocks in every dimension' },
   { g: conv(3, 16, 8, 64, 3, 1, 1), what: 'the batch in chunks of one image' },
   { g: conv(3, 12, 6, 64, 3, 2, 1, 1, 3), what: 'the batch in chunks of two images, groups 3' },
+  { g: conv(3, 8, 8, 128, 3, 1, 1, 1, 8), what: 'depthwise, its images copied in by chunks of one and two (run)' },
 ].map(({ g, what }, i) => {
   const r = rng(424242 + i);
   const x = tensor(xShape(g), r);

@@ -17,6 +17,9 @@ export interface Output {
   int?: boolean;
   /** Zero the buffer first: the kernel accumulates into it (parameter gradients). */
   zero?: boolean;
+  /** Not made of `planes` planes: every chunk's kernel gets the whole buffer (a gradient summed
+   *  over the batch). */
+  whole?: boolean;
 }
 
 /** Input bytes per chunk of planes: what the copy writes is still in cache when the kernel reads
@@ -30,11 +33,12 @@ const CHUNK_BYTES = 1 << 20;
  * an input has no elements (a batch of 0), no kernel runs and the outputs are zeros: every op's
  * result over an empty sum.
  *
- * `planes` > 1 says that every input is that many equal, independent planes, as is every output
- * (pooling's N·C): the kernel then runs on chunks of whole planes, each input chunk copied in
- * just before, so that a memory-bound kernel reads from cache what the copy just wrote rather than
- * from main memory. The kernel's `planes` is the chunk's count (all of them when 1), and its
- * pointers have been advanced to the chunk.
+ * `planes` > 1 says that every input (but those listed in `whole`) is that many equal,
+ * independent planes, as is every output (but those marked `whole`): pooling's N·C, or a
+ * convolution's N images. The kernel then runs on chunks of whole planes, each input chunk copied
+ * in just before, so that the kernel reads from cache what the copy just wrote rather than from
+ * main memory. The kernel's `planes` is the chunk's count (all of them when 1), and the pointers
+ * of chunked buffers have been advanced to the chunk; `whole` inputs are copied in once.
  */
 export function run(
   inputs: readonly (Data | null)[],
@@ -42,13 +46,16 @@ export function run(
   scratchBytes: (k: Kernels) => number,
   kernel: (k: Kernels, pointers: number[], scratch: number, planes: number) => void,
   planes = 1,
+  whole: readonly number[] = [],
 ): Data[] {
   const fresh = () => outputs.map((o) => (o.int ? new Int32Array(o.size) : new Float32Array(o.size)));
   if (outputs.some((o) => o.size === 0) || inputs.some((d) => d !== null && d.length === 0)) return fresh();
 
   const { heap, k } = backend();
-  const inPlane = inputs.map((d) => (d ? d.length / planes : 0));
-  const chunk = Math.max(1, Math.min(planes, Math.floor(CHUNK_BYTES / (4 * inPlane.reduce((a, b) => a + b, 0)))));
+  const chunked = inputs.map((d, i) => d !== null && !whole.includes(i));
+  const inPlane = inputs.map((d, i) => (d && chunked[i] ? d.length / planes : 0));
+  const perPlane = inPlane.reduce((a, b) => a + b, 0);
+  const chunk = perPlane === 0 ? planes : Math.max(1, Math.min(planes, Math.floor(CHUNK_BYTES / (4 * perPlane))));
   const allocated: number[] = [];
   const alloc = (bytes: number) => {
     const p = heap.alloc(bytes);
@@ -57,22 +64,26 @@ export function run(
   };
   try {
     const outPtrs = outputs.map((o) => alloc(o.size * 4));
-    const inPtrs = inputs.map((d, i) => (d ? alloc(inPlane[i] * chunk * 4) : 0));
+    const inPtrs = inputs.map((d, i) => (d ? alloc((chunked[i] ? inPlane[i] * chunk : d.length) * 4) : 0));
     const bytes = scratchBytes(k);
     const scratch = bytes > 0 ? alloc(bytes) : 0;
     // No allocation from here on, so views stay attached.
     outputs.forEach((o, i) => {
       if (o.zero) heap.f32(outPtrs[i], o.size).fill(0);
     });
+    const copyIn = (i: number, part: Data) => {
+      if (part instanceof Int32Array) heap.i32(inPtrs[i], part.length).set(part);
+      else heap.f32(inPtrs[i], part.length).set(part);
+    };
+    inputs.forEach((d, i) => {
+      if (d && !chunked[i]) copyIn(i, d);
+    });
     for (let p0 = 0; p0 < planes; p0 += chunk) {
       const count = Math.min(chunk, planes - p0);
       inputs.forEach((d, i) => {
-        if (!d) return;
-        const part = d.subarray(p0 * inPlane[i], (p0 + count) * inPlane[i]);
-        if (part instanceof Int32Array) heap.i32(inPtrs[i], part.length).set(part);
-        else heap.f32(inPtrs[i], part.length).set(part);
+        if (d && chunked[i]) copyIn(i, d.subarray(p0 * inPlane[i], (p0 + count) * inPlane[i]));
       });
-      const outAt = outPtrs.map((p, i) => p + 4 * (outputs[i].size / planes) * p0);
+      const outAt = outPtrs.map((p, i) => (outputs[i].whole ? p : p + 4 * (outputs[i].size / planes) * p0));
       kernel(k, [...outAt, ...inPtrs], scratch, count);
     }
     return outputs.map((o, i) => (o.int ? heap.i32(outPtrs[i], o.size) : heap.f32(outPtrs[i], o.size)).slice());
