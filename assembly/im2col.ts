@@ -145,6 +145,29 @@ export function splitInput(xs: usize, x: usize, planes: i32, H: i32, W: i32, sW:
     const src = at(x, p * H * W), dst = at(xs, p * Hp * row);
     zero(dst, pH * row);
     zero(at(dst, (pH + H) * row), pH * row);
+    if (ASC_FEATURE_SIMD && sW == 2) {
+      // Both phases in one pass over each input row: of 8 input floats the even ones go to one
+      // phase row and the odd ones to the other (mergeSplit's inverse). Input column c is padded
+      // column c + pW: phase (c + pW) & 1, index (c + pW) >> 1.
+      const a = pW & 1, e = a * Wq + (pW >> 1), o = (1 - a) * Wq + ((pW + 1) >> 1);
+      const lo0 = firstInside(Wq, 2, -pW), hi0 = firstPast(Wq, 2, -pW, W, lo0);
+      const lo1 = firstInside(Wq, 2, 1 - pW), hi1 = firstPast(Wq, 2, 1 - pW, W, lo1);
+      for (let h = 0; h < H; h++) {
+        const d = at(dst, (pH + h) * row), r = at(src, h * W);
+        zero(d, lo0);
+        zero(at(d, hi0), Wq - hi0);
+        zero(at(d, Wq), lo1);
+        zero(at(d, Wq + hi1), Wq - hi1);
+        let c = 0;
+        for (; c + 8 <= W; c += 8) {
+          const v0 = v128.load(at(r, c)), v1 = v128.load(at(r, c), 16);
+          v128.store(at(d, e + (c >> 1)), v128.shuffle<f32>(v0, v1, 0, 2, 4, 6));
+          v128.store(at(d, o + (c >> 1)), v128.shuffle<f32>(v0, v1, 1, 3, 5, 7));
+        }
+        for (; c < W; c++) st(d, ((c & 1) ? o : e) + (c >> 1), ld(r, c));
+      }
+      continue;
+    }
     for (let phase = 0; phase < sW; phase++) {
       // Phase rows hold input columns j·sW + off for j in [lo, hi), zeros around them.
       const off = phase - pW;
