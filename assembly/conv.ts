@@ -31,7 +31,7 @@ import {
   col2im,
 } from './im2col';
 import {
-  depthwiseTaps, depthwiseRows, depthwiseForward, depthwiseFilter, depthwiseInput, gatherInput, gatherPlaneFloats,
+  depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
   FORWARD, INPUT, FILTER,
 } from './depthwise';
 import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
@@ -169,7 +169,7 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   }
   if (ASC_FEATURE_SIMD) tapOffsets(offsets, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
   if (ASC_FEATURE_SIMD && depthwise) {
-    depthwiseForward(y, x, w, b, offsets, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
+    depthwisePlanes(FORWARD, y, x, w, b, offsets, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
     return;
   }
   const nb = splitImages(N, Cin, H, W, sW, pH, pW);
@@ -269,7 +269,7 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   const split = tmp + filterTmpBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
   if (ASC_FEATURE_SIMD) tapOffsets(tmp, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
   if (ASC_FEATURE_SIMD && depthwise) {
-    depthwiseFilter(dw, x, dy, tmp, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
+    depthwisePlanes(FILTER, dy, x, dw, 0, tmp, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
     return;
   }
   const nb = splitImages(N, Cin, H, W, sW, pH, pW);

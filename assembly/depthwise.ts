@@ -202,33 +202,25 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
   }
 }
 
-// The three ops of the SIMD builds. `offs` holds tapOffsets(C = 1) of the geometry; `buf` has room
-// for one split plane.
+// The ops of the SIMD builds. `offs` holds tapOffsets(C = 1) of the geometry; `buf` has room for
+// one split plane.
 
-export function depthwiseForward(y: usize, x: usize, w: usize, b: usize, offs: usize, buf: usize,
-  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
+/** FORWARD: y (`out`) = bias + the taps of x, weights w. FILTER: w (dw) += Σ dy (`out`) · taps of x.
+ *  Each input plane is split once and serves its Og output channels. */
+export function depthwisePlanes(mode: i32, out: usize, x: usize, w: usize, b: usize, offs: usize,
+  buf: usize, N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32): void {
   const Og = Cout / Cin, T = kH * kW, P = Hout * Wout, row = splitRow(W, sW, pW);
   for (let n = 0; n < N; n++) {
     for (let ci = 0; ci < Cin; ci++) {
       const xp = splitPlane(buf, at(x, (n * Cin + ci) * H * W), H, W, sW, pH, pW);
       for (let co = ci * Og; co < (ci + 1) * Og; co++) {
-        forwardPlane(at(y, (n * Cout + co) * P), xp, at(w, co * T), b ? ld(b, co) : 0, offs, Hout, Wout, T, sH, row);
-      }
-    }
-  }
-}
-
-export function depthwiseFilter(dw: usize, x: usize, dy: usize, offs: usize, buf: usize,
-  N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
-  sH: i32, sW: i32, pH: i32, pW: i32): void {
-  const Og = Cout / Cin, T = kH * kW, P = Hout * Wout, row = splitRow(W, sW, pW);
-  for (let n = 0; n < N; n++) {
-    for (let ci = 0; ci < Cin; ci++) {
-      const xp = splitPlane(buf, at(x, (n * Cin + ci) * H * W), H, W, sW, pH, pW);
-      for (let co = ci * Og; co < (ci + 1) * Og; co++) {
-        const dyp = at(dy, (n * Cout + co) * P);
-        for (let t = 0; t < T; t += 4) filterTaps(at(dw, co * T), dyp, xp, offs, t, min(4, T - t), Hout, Wout, sH, row);
+        const op = at(out, (n * Cout + co) * P), wc = at(w, co * T);
+        if (mode == FORWARD) {
+          forwardPlane(op, xp, wc, b ? ld(b, co) : 0, offs, Hout, Wout, T, sH, row);
+        } else {
+          for (let t = 0; t < T; t += 4) filterTaps(wc, op, xp, offs, t, min(4, T - t), Hout, Wout, sH, row);
+        }
       }
     }
   }
