@@ -4,7 +4,7 @@
 // back `run`, the timed call, and `result`, which turns what `run` returned into NCHW data for
 // the correctness check.
 import { createRequire } from 'node:module';
-import { nchwToNhwc, nhwcToNchw, oihwToHwio, hwioToOihw, depthwiseToTf, tfToDepthwise, groupsOf } from './workloads.mjs';
+import { nchwToNhwc, nhwcToNchw, oihwToHwio, hwioToOihw, groupsOf } from './workloads.mjs';
 
 /** Our backends, in the order the tables show them. 'js' is the reference kernels of src/reference/. */
 export const OUR_BACKENDS = ['relaxed-simd', 'simd', 'scalar', 'js'];
@@ -137,50 +137,33 @@ export function prepareTf(tf, op, w, inputs) {
   const owned = [x, dy];
   const dispose = () => owned.forEach((t) => t.dispose());
   const fromNhwc = (shape) => (data) => nhwcToNchw(data, shape);
-  if (op.startsWith('conv2d') && groupsOf(w) > 1) {
-    // Depthwise (groups = channels): TensorFlow.js's depthwise kernels, filter (kH, kW, C, m).
+  if (op.startsWith('conv2d')) {
+    // Depthwise workloads (groups = channels) run TensorFlow.js's depthwise ops, filter (kH, kW, C, m).
+    const depthwise = groupsOf(w) > 1;
     const wShape = inputs.w.shape;
     const [Cout, , kH, kW] = wShape;
-    const [N, C, H, W] = inputs.x.shape;
-    const filter = tf.tensor4d(depthwiseToTf(inputs.w.data, wShape, C), [kH, kW, C, Cout / C]);
+    const [N, Cin, H, W] = inputs.x.shape;
+    const filterShape = depthwise ? [kH, kW, Cin, Cout / Cin] : [kH, kW, Cin, Cout];
+    const filter = tf.tensor4d(oihwToHwio(inputs.w.data, wShape), filterShape);
     owned.push(filter);
     const attrs = { strides, pad, dilations: [1, 1], dataFormat: 'NHWC' };
+    const [inputKernel, filterKernel] = depthwise
+      ? ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter']
+      : ['Conv2DBackpropInput', 'Conv2DBackpropFilter'];
     switch (op) {
-      case 'conv2d':
-        return { run: () => read(() => tf.depthwiseConv2d(x, filter, strides, pad, 'NHWC')), result: fromNhwc(inputs.dy.shape), dispose };
+      case 'conv2d': {
+        const forward = depthwise ? tf.depthwiseConv2d : tf.conv2d;
+        return { run: () => read(() => forward(x, filter, strides, pad, 'NHWC')), result: fromNhwc(inputs.dy.shape), dispose };
+      }
       case 'conv2dBackwardInput':
         return {
-          run: () => read(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter }, { ...attrs, inputShape: [N, H, W, C] })),
+          run: () => read(() => tf.engine().runKernel(inputKernel, { dy, filter }, { ...attrs, inputShape: [N, H, W, Cin] })),
           result: fromNhwc(inputs.x.shape),
           dispose,
         };
       case 'conv2dBackwardFilter':
         return {
-          run: () => read(() => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x, dy }, { ...attrs, filterShape: [kH, kW, C, Cout / C] })),
-          result: (data) => tfToDepthwise(data, wShape, C),
-          dispose,
-        };
-    }
-  }
-  if (op.startsWith('conv2d')) {
-    const wShape = inputs.w.shape;
-    const [Cout, Cin, kH, kW] = wShape;
-    const filter = tf.tensor4d(oihwToHwio(inputs.w.data, wShape), [kH, kW, Cin, Cout]);
-    owned.push(filter);
-    const [N, , H, W] = inputs.x.shape;
-    const attrs = { strides, pad, dataFormat: 'NHWC' };
-    switch (op) {
-      case 'conv2d':
-        return { run: () => read(() => tf.conv2d(x, filter, strides, pad, 'NHWC')), result: fromNhwc(inputs.dy.shape), dispose };
-      case 'conv2dBackwardInput':
-        return {
-          run: () => read(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, { ...attrs, inputShape: [N, H, W, Cin] })),
-          result: fromNhwc(inputs.x.shape),
-          dispose,
-        };
-      case 'conv2dBackwardFilter':
-        return {
-          run: () => read(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: [kH, kW, Cin, Cout] })),
+          run: () => read(() => tf.engine().runKernel(filterKernel, { x, dy }, { ...attrs, filterShape })),
           result: (data) => hwioToOihw(data, wShape),
           dispose,
         };

@@ -101,7 +101,9 @@ export function nhwcToNchw(data, [N, C, H, W]) {
   return out;
 }
 
-/** PyTorch weights (Cout, Cin, kH, kW) → TensorFlow filters (kH, kW, Cin, Cout), and back. */
+/** PyTorch weights (Cout, Cin, kH, kW) → TensorFlow filters (kH, kW, Cin, Cout), and back. A depthwise
+ *  weight (C·m, 1, kH, kW) becomes TensorFlow's depthwise filter (kH, kW, C, m) the same way: with
+ *  Cin = 1 both hold output channel c·m + j at (y·kW + x)·C·m + c·m + j. */
 export function oihwToHwio(data, [O, I, kH, kW]) {
   const out = new Float32Array(data.length);
   for (let o = 0; o < O; o++)
@@ -120,24 +122,3 @@ export function hwioToOihw(data, [O, I, kH, kW]) {
   return out;
 }
 
-/** Depthwise PyTorch weights (C·m, 1, kH, kW) → TensorFlow depthwise filters (kH, kW, C, m), and
- *  back: output channel c·m + j of both is input channel c's j-th filter. */
-export function depthwiseToTf(data, [O, , kH, kW], C) {
-  const m = O / C;
-  const out = new Float32Array(data.length);
-  for (let c = 0; c < C; c++)
-    for (let j = 0; j < m; j++)
-      for (let y = 0; y < kH; y++)
-        for (let x = 0; x < kW; x++) out[((y * kW + x) * C + c) * m + j] = data[((c * m + j) * kH + y) * kW + x];
-  return out;
-}
-
-export function tfToDepthwise(data, [O, , kH, kW], C) {
-  const m = O / C;
-  const out = new Float32Array(data.length);
-  for (let c = 0; c < C; c++)
-    for (let j = 0; j < m; j++)
-      for (let y = 0; y < kH; y++)
-        for (let x = 0; x < kW; x++) out[((c * m + j) * kH + y) * kW + x] = data[((y * kW + x) * C + c) * m + j];
-  return out;
-}
