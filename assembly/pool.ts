@@ -104,6 +104,48 @@ import { at, ld, st, zero, copy, blend, sum, addInto, addScalar } from './simd';
   store<i32>(idx, index);
 }
 
+/** The 4-output groups of one row of 2×2 stride-2 windows from ow up to owB, whose top-left
+ *  elements are the flat indices base0 (one vector, the first group's) of the plane at xp. Each input row's four windows are the even/odd lanes of 8 floats, and
+ *  the compare masks (−1 where the later element wins) double as index offsets.
+ *  Without `nan`, values are chosen by f32x4.pmax (`a < b ? b : a`: one instruction, the same
+ *  first-maximum rule as `wins` for numbers) and NaN is looked for afterwards: the lanes' sums of
+ *  every loaded float go NaN if any float is (or if infinities cancel); then it returns false and
+ *  the row must be redone with `nan`, which applies `wins` (NaN included) at every step. */
+// @ts-ignore: decorator
+@inline function maxRow2x2(yRow: usize, iRow: usize, xp: usize, W: i32, base0: v128, ow: i32, owB: i32,
+  nan: bool): bool {
+  const r0 = at(xp, i32x4.extract_lane(base0, 0)), r1 = at(r0, W);
+  const eight = i32x4.splat(8);
+  let base1 = i32x4.add(base0, i32x4.splat(W));
+  let sums = f32x4.splat(0);
+  for (let j = 0; ow + 4 <= owB; ow += 4, j += 8) {
+    const a0 = v128.load(at(r0, j)), b0 = v128.load(at(r0, j), 16);
+    const a1 = v128.load(at(r1, j)), b1 = v128.load(at(r1, j), 16);
+    const e0 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), o0 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
+    const e1 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), o1 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
+    let t0: v128, t1: v128, t: v128, m: v128;
+    if (nan) {
+      t0 = wins(o0, e0);
+      t1 = wins(o1, e1);
+      const m0 = blend(o0, e0, t0), m1 = blend(o1, e1, t1);
+      t = wins(m1, m0);
+      m = blend(m1, m0, t);
+    } else {
+      t0 = f32x4.gt(o0, e0);
+      t1 = f32x4.gt(o1, e1);
+      const m0 = f32x4.pmax(e0, o0), m1 = f32x4.pmax(e1, o1);
+      t = f32x4.gt(m1, m0);
+      m = f32x4.pmax(m0, m1);
+      sums = f32x4.add(sums, f32x4.add(f32x4.add(a0, b0), f32x4.add(a1, b1)));
+    }
+    v128.store(at(yRow, ow), m);
+    v128.store(at(iRow, ow), blend(i32x4.sub(base1, t1), i32x4.sub(base0, t0), t));
+    base0 = i32x4.add(base0, eight);
+    base1 = i32x4.add(base1, eight);
+  }
+  return nan || !v128.any_true(f32x4.ne(sums, sums));
+}
+
 export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   indices: usize, // (NC, Hout, Wout) i32, overwritten
   x: usize, // (NC, H, W) f32
@@ -127,26 +169,10 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
         if (vectorStride(sW)) {
           const lanes = sW == 1 ? i32x4(0, 1, 2, 3) : i32x4(0, 2, 4, 6);
           if (kH == 2 && kW == 2 && sW == 2 && dH == 1 && dW == 1 && h1 - h0 == 2) {
-            // The common 2×2 stride-2 window, both rows inside: each row's four windows are the
-            // even/odd lanes of 8 floats, and `take` (−1 where the later element wins) doubles
-            // as the index offset.
-            const i0 = h0 * W + ow * 2 - pW;
-            const r0 = at(xp, i0), r1 = at(xp, i0 + W);
-            const eight = i32x4.splat(8);
-            let base0 = i32x4.add(i32x4.splat(i0), lanes), base1 = i32x4.add(base0, i32x4.splat(W));
-            for (let j = 0; ow + 4 <= owB; ow += 4, j += 8) {
-              const a0 = v128.load(at(r0, j)), b0 = v128.load(at(r0, j), 16);
-              const a1 = v128.load(at(r1, j)), b1 = v128.load(at(r1, j), 16);
-              const e0 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), o0 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
-              const e1 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), o1 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
-              const t0 = wins(o0, e0), t1 = wins(o1, e1);
-              const m0 = blend(o0, e0, t0), m1 = blend(o1, e1, t1);
-              const t = wins(m1, m0);
-              v128.store(at(yRow, ow), blend(m1, m0, t));
-              v128.store(at(iRow, ow), blend(i32x4.sub(base1, t1), i32x4.sub(base0, t0), t));
-              base0 = i32x4.add(base0, eight);
-              base1 = i32x4.add(base1, eight);
-            }
+            // The common 2×2 stride-2 window, both rows inside.
+            const base0 = i32x4.add(i32x4.splat(h0 * W + ow * 2 - pW), lanes);
+            if (!maxRow2x2(yRow, iRow, xp, W, base0, ow, owB, false)) maxRow2x2(yRow, iRow, xp, W, base0, ow, owB, true);
+            ow += (owB - ow) & ~3;
           }
           // Groups of 4 outputs; when the interior is not a multiple of 4 the last group overlaps
           // the one before it (recomputing the same values) rather than leaving a scalar tail.

@@ -131,18 +131,26 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: true }).data, EXACT);
   });
 
-  // The SIMD paths (2×2 s2, 3×3 s2 and the generic one) on rows of many ties and some NaNs: values
-  // and indices must be the reference's exactly (first maximum wins, the last NaN wins).
-  it.each([{ k: 2, s: 2, p: 0 }, { k: 3, s: 2, p: 1 }, { k: 3, s: 2, p: 0 }, { k: 3, s: 1, p: 1 }, { k: 2, s: 1, p: 0 }])(
-    'maxPool2d $k×$k stride $s padding $p: ties and NaN on wide rows', ({ k, s, p }) => {
+  // The SIMD paths (2×2 s2, 3×3 s2 and the generic one) on rows of many ties and some NaNs, of
+  // signed zeros, and of infinities (whose sum, NaN, sends the 2×2 path's rows to its NaN-aware
+  // loop): values, zero signs included, and indices must be the reference's exactly (first maximum
+  // wins, the last NaN wins).
+  const GEOMETRIES = [{ k: 2, s: 2, p: 0 }, { k: 3, s: 2, p: 1 }, { k: 3, s: 2, p: 0 }, { k: 3, s: 1, p: 1 }, { k: 2, s: 1, p: 0 }];
+  const VALUES = {
+    'ties and NaN': [1, 2, 2, NaN, -1],
+    'signed zeros': [0, -0, -0, -1, -Infinity],
+    infinities: [Infinity, -Infinity, -0, 0, 2],
+  };
+  it.each(GEOMETRIES.flatMap((geo) => Object.entries(VALUES).map(([name, values]) => ({ ...geo, name, values }))))(
+    'maxPool2d $k×$k stride $s padding $p: $name on wide rows', ({ k, s, p, values }) => {
       const g = pool(2, 3, [9, 37], k, s, p);
       const r = rng(31 + k * 7 + s + p);
-      const values = [1, 2, 2, NaN, -1];
       const x = { data: Float32Array.from({ length: g.N * g.C * g.H * g.W }, () => values[randInt(r, 0, 4)]), shape: poolInShape(g) };
       const { output, indices } = maxPool2d(x, poolOptions(g));
       const ref = refMaxPool(g, f64(x.data));
       expectSameInts(indices, ref.indices);
-      expect(Array.from(output.data)).toEqual(Array.from(ref.y, (v) => Math.fround(v)));
+      const wrong = Array.from(output.data).findIndex((v, i) => !Object.is(v, Math.fround(ref.y[i])));
+      expect(wrong, `first output that differs from the reference (or its zero sign)`).toBe(-1);
     },
   );
 
