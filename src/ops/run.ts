@@ -86,10 +86,27 @@ export function run(
       const outAt = outPtrs.map((p, i) => (outputs[i].whole ? p : p + 4 * (outputs[i].size / planes) * p0));
       kernel(k, [...outAt, ...inPtrs], scratch, count);
     }
-    return outputs.map((o, i) => (o.int ? heap.i32(outPtrs[i], o.size) : heap.f32(outPtrs[i], o.size)).slice());
+    return outputs.map((o, i) => {
+      const result = unfilled(o.size, o.int);
+      result.set(o.int ? heap.i32(outPtrs[i], o.size) : heap.f32(outPtrs[i], o.size));
+      return result;
+    });
   } finally {
     for (const p of allocated) heap.release(p);
   }
+}
+
+const nodeBuffer = (globalThis as { Buffer?: { allocUnsafeSlow(bytes: number): Uint8Array } }).Buffer;
+
+/** A new array of n elements that the caller overwrites whole. Under Node a large one is not
+ *  zeroed first (Buffer.allocUnsafeSlow: an ArrayBuffer of its own, uninitialized), which spares
+ *  a pass over memory that the copy-out rewrites at once: through the API, maxPool2d on P1 (two
+ *  3.2 MB outputs) took 3-12% less time, its backward (12.8 MB) 5-21% (medians of interleaved
+ *  runs on a noisy machine). Browsers zero it. */
+function unfilled(n: number, int?: boolean): Data {
+  if (!nodeBuffer || n < 4096) return int ? new Int32Array(n) : new Float32Array(n);
+  const bytes = nodeBuffer.allocUnsafeSlow(n * 4);
+  return int ? new Int32Array(bytes.buffer, bytes.byteOffset, n) : new Float32Array(bytes.buffer, bytes.byteOffset, n);
 }
 
 /** An optional bias: undefined or null means none; otherwise a float32 tensor [channels]. */
