@@ -27,8 +27,9 @@
 // Speed: max pooling computes the outputs of a row whose window lies wholly inside the row
 // ("interior" columns) four at a time in the SIMD builds when the stride is 1 or 2 (a last group
 // overlapping the one before rather than a scalar tail); the few border columns and other strides
-// take the scalar path; the usual 2×2 and 3×3 stride-2 windows have their own unrolled loops. The max comparisons are branchless (random data would make every branch a coin
-// toss). Average pooling is separable (its divisor is a row count times a column count): the
+// take the scalar path; the usual 2×2 and 3×3 stride-2 windows have their own unrolled loops. The
+// max comparisons are branchless (random data would make every branch a coin toss), and a row is
+// first computed as if it held no NaN, then again if it did (see `takes`). Average pooling is separable (its divisor is a row count times a column count): the
 // forward sums each output row's input rows into a zero-padded row in static scratch and then
 // sums the taps of that row; the backward gathers, each dx row the taps of a row of summed shares.
 import { at, ld, st, zero, copy, blend, sum, addInto, addScalar } from './simd';
