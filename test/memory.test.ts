@@ -88,6 +88,23 @@ describe.each(BACKENDS)('memory on the %s backend', (name) => {
     }
   });
 
+  it('outputs own their memory: not views of the heap or of a shared pool, untouched by later calls', () => {
+    // Large outputs (4096 elements and more) take the unzeroed allocation under Node.
+    const r = rng(7);
+    const x = tensor([2, 8, 48, 48], r);
+    const first = maxPool2d(x, { kernelSize: 2 });
+    const kept = [Float32Array.from(first.output.data), Int32Array.from(first.indices)];
+    const y = avgPool2d(x, { kernelSize: 2 });
+    maxPool2d(tensor([2, 8, 48, 48], r), { kernelSize: 2 });
+    for (const a of [first.output.data, first.indices, y.data]) {
+      expect(a.length).toBeGreaterThanOrEqual(4096);
+      expect(a.buffer).not.toBe(backend().heap.memory.buffer);
+      expect([a.byteOffset, a.buffer.byteLength]).toEqual([0, a.length * 4]);
+    }
+    expect(Array.from(first.output.data)).toEqual(Array.from(kept[0]));
+    expect(Array.from(first.indices)).toEqual(Array.from(kept[1]));
+  });
+
   it('an op that throws a ShapeError leaves the heap as it was and the library usable', () => {
     const heap = backend().heap;
     const r = rng(5);
