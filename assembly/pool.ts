@@ -324,17 +324,25 @@ function columnCounts(cols: usize, W: i32, Wout: i32, kW: i32, sW: i32, pW: i32,
   return s;
 }
 
-/** dst[i] = Σ rows[r][i] for i < n, over `count` ≥ 1 rows; row r starts at first + r·step, or
- *  for a ring of `ringRows` rows, at first + ((start + r) mod ringRows)·step. Up to three rows
- *  are added in one pass. */
+/** Row r of a ring of n rows counted from row `start` (< n): no division (an integer division per
+ *  row cost the average-pooling kernels a measurable share of their time). */
+// @ts-ignore: decorator
+@inline function ringRow(start: i32, r: i32, n: i32): i32 {
+  const i = start + r;
+  return i < n ? i : i - n;
+}
+
+/** dst[i] = Σ rows[r][i] for i < n, over `count` (1 ≤ count ≤ ringRows) rows; row r starts at
+ *  base + ringRow(start, r, ringRows)·step (start < ringRows). Up to three rows are added in one
+ *  pass. */
 function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, ringRows: i32, n: i32): void {
-  const a = at(base, (start % ringRows) * step);
+  const a = at(base, start * step);
   if (count == 1) {
     copy(dst, a, n);
     return;
   }
-  const b = at(base, ((start + 1) % ringRows) * step);
-  const c = count > 2 ? at(base, ((start + 2) % ringRows) * step) : 0;
+  const b = at(base, ringRow(start, 1, ringRows) * step);
+  const c = count > 2 ? at(base, ringRow(start, 2, ringRows) * step) : 0;
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     if (c) {
@@ -350,7 +358,7 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
   } else {
     for (; i < n; i++) st(dst, i, ld(a, i) + ld(b, i));
   }
-  for (let r = 3; r < count; r++) addInto(dst, at(base, ((start + r) % ringRows) * step), n);
+  for (let r = 3; r < count; r++) addInto(dst, at(base, ringRow(start, r, ringRows) * step), n);
 }
 
 /** Sums of kW taps at stride sW (1 or 2) of the row at p, for four consecutive windows. At stride 2
@@ -376,6 +384,72 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
   return s;
 }
 
+/** Σ over `count` (1..3) rows (stride `row` bytes) of the 4 floats at p. */
+// @ts-ignore: decorator
+@inline function rowSums4(p: usize, row: usize, count: i32): v128 {
+  let v = v128.load(p);
+  if (count > 1) v = f32x4.add(v, v128.load(p + row));
+  if (count > 2) v = f32x4.add(v, v128.load(p + 2 * row));
+  return v;
+}
+
+/** rowSums4 of columns c..c+3 of rows of W floats from r0, columns outside [0, W) counting as
+ *  zeros (c ≥ −1, W ≥ 4): a vector from inside the row, moved to its columns. */
+// @ts-ignore: decorator
+@inline function columnSums4(r0: usize, W: i32, count: i32, c: i32): v128 {
+  const from = c < 0 ? 0 : min(c, W - 4);
+  const v = rowSums4(at(r0, from), <usize>W << 2, count);
+  const z = f32x4.splat(0), shift = c - from;
+  if (shift == 0) return v;
+  if (shift == -1) return v128.shuffle<f32>(z, v, 0, 4, 5, 6);
+  if (shift == 1) return v128.shuffle<f32>(v, z, 1, 2, 3, 4);
+  if (shift == 2) return v128.shuffle<f32>(v, z, 2, 3, 4, 5);
+  if (shift == 3) return v128.shuffle<f32>(v, z, 3, 4, 5, 6);
+  return z;
+}
+
+/** Outputs ow..ow+3 of 3-wide stride-2 windows whose first tap is lane 0 of a: a, b and next are
+ *  the column sums of 12 consecutive columns. Taps 0 and 1 are the even and odd lanes of a and b,
+ *  tap 2 the even lanes one further, the last from next. */
+// @ts-ignore: decorator
+@inline function storeGroup3s2(yRow: usize, ow: i32, a: v128, b: v128, next: v128, cols: usize, rows: v128): void {
+  const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6), odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+  const s = f32x4.add(f32x4.add(even, odd), v128.shuffle<f32>(even, next, 1, 2, 3, 4));
+  v128.store(at(yRow, ow), f32x4.div(s, f32x4.mul(v128.load(at(cols, ow)), rows)));
+}
+
+/** One output row of 3-wide stride-2 windows (padding pW ≤ 1) straight from its `count` (1..3)
+ *  input rows at r0, the usual 3×3 s2 pool: no row of sums stored and read back, and each group's
+ *  last vector is the next group's first (−12% for the kernel alone against the separable path,
+ *  P2's planes, simd). */
+// @ts-ignore: decorator
+@inline function avgRow3s2(yRow: usize, r0: usize, W: i32, count: i32, Wout: i32, pW: i32, cols: usize,
+  rows: v128): void {
+  const row = <usize>W << 2;
+  let a = columnSums4(r0, W, count, -pW);
+  let ow = 0;
+  // Groups whose 12 columns all lie inside the row, then those that reach its end.
+  for (; ow + 4 <= Wout && 2 * ow - pW + 12 <= W; ow += 4) {
+    const p = at(r0, 2 * ow - pW);
+    const b = rowSums4(p + 16, row, count), next = rowSums4(p + 32, row, count);
+    storeGroup3s2(yRow, ow, a, b, next, cols, rows);
+    a = next;
+  }
+  for (; ow + 4 <= Wout; ow += 4) {
+    const c0 = 2 * ow - pW;
+    const b = columnSums4(r0, W, count, c0 + 4), next = columnSums4(r0, W, count, c0 + 8);
+    storeGroup3s2(yRow, ow, a, b, next, cols, rows);
+    a = next;
+  }
+  if (ow < Wout) {
+    // The last group overlaps the one before it (the same values again) rather than a scalar tail.
+    ow = Wout - 4;
+    const c0 = 2 * ow - pW;
+    storeGroup3s2(yRow, ow, columnSums4(r0, W, count, c0), columnSums4(r0, W, count, c0 + 4),
+      columnSums4(r0, W, count, c0 + 8), cols, rows);
+  }
+}
+
 export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   x: usize, // (NC, H, W) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
@@ -392,6 +466,7 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   columnCounts(cols, W, Wout, kW, sW, pW, countIncludePad);
   zero(row, rowLen);
   const first = at(mid, -pW); // padded column 0: window ow starts at first + ow·sW
+  const three = kW == 3 && sW == 2 && pW <= 1 && W >= 4 && Wout >= 4;
   for (let p = 0; p < NC; p++) {
     const xp = at(x, p * H * W);
     for (let oh = 0; oh < Hout; oh++) {
@@ -403,6 +478,10 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
         continue;
       }
       const rows = <f32>avgCount(phs, phe, h0, h1, countIncludePad);
+      if (ASC_FEATURE_SIMD && three && h1 - h0 <= 3) {
+        avgRow3s2(yRow, at(xp, h0 * W), W, h1 - h0, Wout, pW, cols, f32x4.splat(rows));
+        continue;
+      }
       sumRows(mid, xp, W, h0, h1 - h0, H, W);
       let ow = 0;
       if (ASC_FEATURE_SIMD) {
@@ -520,10 +599,11 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
         for (; ow < Wout; ow++) st(share, ow, ld(dyRow, ow) / (ld(cols, ow) * r));
       }
       // S: the one share row itself, or the sum of several.
-      let sp = at(ring, (lo % K) * len + pad);
+      const slot = lo % K;
+      let sp = at(ring, slot * len + pad);
       if (hi > lo) {
         sp = at(total, pad);
-        sumRows(sp, at(ring, pad), len, lo, hi - lo + 1, K, Wout);
+        sumRows(sp, at(ring, pad), len, slot, hi - lo + 1, K, Wout);
       }
       let w = 0;
       if (ASC_FEATURE_SIMD) {

@@ -29,6 +29,13 @@ const CASES: PoolGeom[] = [
   // Rows of at least 8 take the SIMD paths; 3-wide stride-2 windows have their own (padding 0 and 1).
   pool(2, 3, [9, 21], 3, 2, 0),
   pool(1, 4, [6, 30], 3, 2, 1),
+  // Average pooling's 3-wide stride-2 rows: the left padding column, a right one (odd widths),
+  // widths whose outputs are not a multiple of 4, and windows of 1, 2 and 3 rows.
+  pool(1, 2, [5, 7], 3, 2, 1),
+  pool(1, 2, [4, 9], 3, 2, 0),
+  pool(2, 2, [5, 55], 3, 2, 1),
+  pool(1, 3, [6, 16], [2, 3], 2, [1, 1]),
+  pool(1, 2, [7, 17], [1, 3], [1, 2], [0, 1]),
 ];
 
 function randomPoolCases(seed: number, count: number, dilation: boolean): PoolGeom[] {
@@ -100,6 +107,20 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       expect(dx.shape).toEqual(poolInShape(g));
       expectClose(dx.data, refAvgPoolBackward(g, f64(dy.data), cip), tol, 'dx');
     });
+  });
+
+  // Every width's last vectors, which start 1..3 columns before the row's end or past it.
+  it('avgPool2d 3×3 stride 2 on every width from 4 to 40, padding 0 and 1', () => {
+    const r = rng(78);
+    for (let W = 4; W <= 40; W++) {
+      for (const p of [0, 1]) {
+        const g = pool(1, 2, [5, W], 3, 2, p);
+        const x = tensor(poolInShape(g), r), opts = poolOptions(g);
+        for (const cip of [true, false]) {
+          expectClose(avgPool2d(x, { ...opts, countIncludePad: cip }).data, refAvgPool(g, f64(x.data), cip), tolFor(9), `W ${W} p ${p}`);
+        }
+      }
+    }
   });
 
   // The ops copy large inputs in chunks of whole planes (src/ops/run.ts, 1 MB of input each): 13
