@@ -31,8 +31,9 @@
 // max comparisons are branchless (random data would make every branch a coin toss), and a row is
 // first computed as if it held no NaN, then again if it did (see `takes`). Average pooling is
 // separable (its divisor is a row count times a column count): the forward sums each output row's
-// input rows into a zero-padded row in static scratch and then sums the taps of that row; the
-// backward gathers, each dx row the taps of a row of summed shares.
+// input rows into a zero-padded row in static scratch and then sums the taps of that row (the usual
+// 3-wide stride-2 windows keep those sums in registers instead); the backward gathers, each dx row
+// the taps of a row of summed shares.
 import { at, ld, st, zero, copy, blend, sum, addInto, addScalar } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
@@ -370,12 +371,6 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
     for (let kw = 0; kw < kW; kw++) s = f32x4.add(s, v128.load(at(p, kw)));
     return s;
   }
-  if (kW == 3) {
-    // The usual 3-wide window, unrolled: taps 0 and 1 from one pair of loads, tap 2 from the next.
-    const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 8), d = v128.load(p, 24);
-    return f32x4.add(f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7)),
-      v128.shuffle<f32>(c, d, 0, 2, 4, 6));
-  }
   for (let kw = 0; kw < kW; kw += 2) {
     const a = v128.load(at(p, kw)), b = v128.load(at(p, kw), 16);
     s = f32x4.add(s, v128.shuffle<f32>(a, b, 0, 2, 4, 6));
@@ -456,7 +451,8 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
   // Separable: the in-bounds rows of an output row's windows are summed column by column into a
   // zero-padded row (each input element loaded once per output row instead of once per window),
-  // then the windows sum kW taps of that row. cols holds the column factors of the divisors.
+  // then the windows sum kW taps of that row (avgRow3s2 does both at once for 3-wide stride-2
+  // windows). cols holds the column factors of the divisors.
   const pad = rowPad(kW), cols = scratch, row = at(scratch, (Wout + 3) & ~3);
   const mid = at(row, pad), rowLen = pad + W + pW + pad;
   if (!floorGrid(W, Wout, kW, sW, pW) || pW > pad || ((Wout + 3) & ~3) + rowLen > SCRATCH_FLOATS) {
