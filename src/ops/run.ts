@@ -15,7 +15,8 @@ export interface Output {
   size: number;
   /** Int32 instead of float32 (max pooling's indices). */
   int?: boolean;
-  /** Zero the buffer first: the kernel accumulates into it (parameter gradients). */
+  /** Zero the buffer first: the kernel accumulates into it (parameter gradients). Zeroed once, so
+   *  with `planes` > 1 only for a `whole` output. */
   zero?: boolean;
   /** Not made of `planes` planes: every chunk's kernel gets the whole buffer (a gradient summed
    *  over the batch). */
@@ -37,8 +38,11 @@ const CHUNK_BYTES = 1 << 20;
  * independent planes, as is every output (but those marked `whole`): pooling's N·C, or a
  * convolution's N images. The kernel then runs on chunks of whole planes, each input chunk copied
  * in just before, so that the kernel reads from cache what the copy just wrote rather than from
- * main memory. The kernel's `planes` is the chunk's count (all of them when 1), and the pointers
- * of chunked buffers have been advanced to the chunk; `whole` inputs are copied in once.
+ * main memory, and each output chunk copied out just after, from cache too (through the API, A/B
+ * medians: maxPool2dBackward and avgPool2dBackward, 12.8 MB out, −11..28%; the forwards and the
+ * depthwise convolutions within noise). The kernel's `planes` is the chunk's count (all of them
+ * when 1), and the chunked buffers hold one chunk; `whole` inputs are copied in once, and `whole`
+ * outputs copied out once at the end.
  */
 export function run(
   inputs: readonly (Data | null)[],
@@ -63,13 +67,16 @@ export function run(
     return p;
   };
   try {
-    const outPtrs = outputs.map((o) => alloc(o.size * 4));
+    const outPlane = outputs.map((o) => (o.whole ? 0 : o.size / planes));
+    const outFloats = outputs.map((o, i) => (o.whole ? o.size : outPlane[i] * chunk));
+    const outPtrs = outFloats.map((n) => alloc(n * 4));
+    const results = outputs.map((o) => unfilled(o.size, o.int));
     const inPtrs = inputs.map((d, i) => (d ? alloc((chunked[i] ? inPlane[i] * chunk : d.length) * 4) : 0));
     const bytes = scratchBytes(k);
     const scratch = bytes > 0 ? alloc(bytes) : 0;
     // No allocation from here on, so views stay attached.
     outputs.forEach((o, i) => {
-      if (o.zero) heap.f32(outPtrs[i], o.size).fill(0);
+      if (o.zero) heap.f32(outPtrs[i], outFloats[i]).fill(0);
     });
     const copyIn = (i: number, part: Data) => {
       if (part instanceof Int32Array) heap.i32(inPtrs[i], part.length).set(part);
@@ -83,14 +90,17 @@ export function run(
       inputs.forEach((d, i) => {
         if (d && chunked[i]) copyIn(i, d.subarray(p0 * inPlane[i], (p0 + count) * inPlane[i]));
       });
-      const outAt = outPtrs.map((p, i) => (outputs[i].whole ? p : p + 4 * (outputs[i].size / planes) * p0));
-      kernel(k, [...outAt, ...inPtrs], scratch, count);
+      kernel(k, [...outPtrs, ...inPtrs], scratch, count);
+      outputs.forEach((o, i) => {
+        if (o.whole) return;
+        const n = count * outPlane[i];
+        results[i].set(o.int ? heap.i32(outPtrs[i], n) : heap.f32(outPtrs[i], n), p0 * outPlane[i]);
+      });
     }
-    return outputs.map((o, i) => {
-      const result = unfilled(o.size, o.int);
-      result.set(o.int ? heap.i32(outPtrs[i], o.size) : heap.f32(outPtrs[i], o.size));
-      return result;
+    outputs.forEach((o, i) => {
+      if (o.whole) results[i].set(o.int ? heap.i32(outPtrs[i], o.size) : heap.f32(outPtrs[i], o.size));
     });
+    return results;
   } finally {
     for (const p of allocated) heap.release(p);
   }
