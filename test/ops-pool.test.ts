@@ -172,6 +172,13 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       expectSameInts(indices, ref.indices);
       const wrong = Array.from(output.data).findIndex((v, i) => !Object.is(v, Math.fround(ref.y[i])));
       expect(wrong, `first output that differs from the reference (or its zero sign)`).toBe(-1);
+      // The backward of the same values (2×2 s2 writes each dx element once, adding dy to 0 as
+      // the scatter does, so that -0 becomes +0): exact too.
+      const dy = { data: Float32Array.from(output.data, () => values[randInt(r, 0, 4)]), shape: output.shape };
+      const dx = maxPool2dBackward(dy, indices, poolInShape(g)).data;
+      const refDx = refMaxPoolBackward(g, f64(dy.data), ref.indices);
+      const wrongDx = Array.from(dx).findIndex((v, i) => !Object.is(v, Math.fround(refDx[i])));
+      expect(wrongDx, `first dx element that differs from the reference (or its zero sign)`).toBe(-1);
     },
   );
 
