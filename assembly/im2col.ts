@@ -138,6 +138,13 @@ function im2colRun(dst: usize, g: ConvInput, img: usize, oh: i32, ow: i32, len: 
   return (W + 2 * pW + sW - 1) / sW * sW;
 }
 
+/** Where padded column c lies in a split row: its phase's part (c mod sW, each Wq floats), then
+ *  its index there. */
+// @ts-ignore: decorator
+@inline function splitColumn(c: i32, sW: i32, Wq: i32): i32 {
+  return c % sW * Wq + c / sW;
+}
+
 /** Writes the split input of `planes` planes (H, W) of x to xs (layout above). */
 export function splitInput(xs: usize, x: usize, planes: i32, H: i32, W: i32, sW: i32, pH: i32, pW: i32): void {
   const row = splitRow(W, sW, pW), Wq = row / sW, Hp = H + 2 * pH;
@@ -148,8 +155,8 @@ export function splitInput(xs: usize, x: usize, planes: i32, H: i32, W: i32, sW:
     if (ASC_FEATURE_SIMD && sW == 2) {
       // Both phases in one pass over each input row: of 8 input floats the even ones go to one
       // phase row and the odd ones to the other (mergeSplit's inverse). Input column c is padded
-      // column c + pW: phase (c + pW) & 1, index (c + pW) >> 1.
-      const a = pW & 1, e = a * Wq + (pW >> 1), o = (1 - a) * Wq + ((pW + 1) >> 1);
+      // column c + pW.
+      const e = splitColumn(pW, 2, Wq), o = splitColumn(pW + 1, 2, Wq);
       const lo0 = firstInside(Wq, 2, -pW), hi0 = firstPast(Wq, 2, -pW, W, lo0);
       const lo1 = firstInside(Wq, 2, 1 - pW), hi1 = firstPast(Wq, 2, 1 - pW, W, lo1);
       for (let h = 0; h < H; h++) {
@@ -196,9 +203,8 @@ export function mergeSplit(x: usize, xs: usize, planes: i32, H: i32, W: i32, sW:
       let w = 0;
       if (ASC_FEATURE_SIMD) {
         if (sW == 2) {
-          // Outputs w, w + 1 (w even) come from phases a = pW mod 2 and 1 − a, at the same lane.
-          const a = pW & 1;
-          const pa = at(s, a * Wq + (pW >> 1)), pb = at(s, (1 - a) * Wq + ((pW + 1) >> 1));
+          // Outputs w, w + 1 (w even) come from the two phases, at the same lane.
+          const pa = at(s, splitColumn(pW, 2, Wq)), pb = at(s, splitColumn(pW + 1, 2, Wq));
           for (; w + 8 <= W; w += 8) {
             const va = v128.load(at(pa, w >> 1)), vb = v128.load(at(pb, w >> 1));
             v128.store(at(d, w), v128.shuffle<f32>(va, vb, 0, 4, 1, 5));
@@ -206,10 +212,7 @@ export function mergeSplit(x: usize, xs: usize, planes: i32, H: i32, W: i32, sW:
           }
         }
       }
-      for (; w < W; w++) {
-        const c = w + pW;
-        st(d, w, ld(s, c % sW * Wq + c / sW));
-      }
+      for (; w < W; w++) st(d, w, ld(s, splitColumn(w + pW, sW, Wq)));
     }
   }
 }
@@ -225,7 +228,7 @@ export function tapOffsets(table: usize, C: i32, H: i32, W: i32, kH: i32, kW: i3
     for (let kh = 0; kh < kH; kh++) {
       for (let kw = 0; kw < kW; kw++) {
         const col = kw * dW;
-        store<i32>(table + (<usize>r << 2), ((c * Hp + kh * dH) * row + col % sW * Wq + col / sW) << 2);
+        store<i32>(table + (<usize>r << 2), ((c * Hp + kh * dH) * row + splitColumn(col, sW, Wq)) << 2);
         r++;
       }
     }

@@ -121,4 +121,3 @@ export function hwioToOihw(data, [O, I, kH, kW]) {
         for (let x = 0; x < kW; x++) out[((o * I + i) * kH + y) * kW + x] = data[((y * kW + x) * I + i) * O + o];
   return out;
 }
-
