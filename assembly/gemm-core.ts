@@ -172,8 +172,12 @@ function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize):
     let c10 = f32x4.splat(0), c11 = f32x4.splat(0);
     let c20 = f32x4.splat(0), c21 = f32x4.splat(0);
     let c30 = f32x4.splat(0), c31 = f32x4.splat(0);
-    for (let k = 0; k < kc; k++) {
-      const bk = indirect ? b + <usize>load<i32>(offs + (<usize>k << 2)) : b;
+    // Bounded by A's address (and offs' stepped along) rather than a counter: one add fewer per
+    // step (kernels alone, minima of interleaved runs: simd gradients 5-9% faster, forwards even).
+    const aEnd = at(a, kc * MR);
+    let o = offs;
+    while (a < aEnd) {
+      const bk = indirect ? b + <usize>load<i32>(o) : b;
       const b0 = v128.load(bk);
       const b1 = v128.load(bk, 16);
       let ai = v128.load32_splat(a);
@@ -191,7 +195,8 @@ function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize):
         c31 = madd(ai, b1, c31);
       }
       a += MR << 2;
-      if (!indirect) b += NR << 2;
+      if (indirect) o += 4;
+      else b += NR << 2;
     }
     // Row by row: scattered rows may overlap (neighbouring taps), so each row must read what the
     // previous one stored.
