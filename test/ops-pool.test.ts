@@ -36,6 +36,11 @@ const CASES: PoolGeom[] = [
   pool(2, 2, [5, 55], 3, 2, 1),
   pool(1, 3, [6, 16], [2, 3], 2, [1, 1]),
   pool(1, 2, [7, 17], [1, 3], [1, 2], [0, 1]),
+  // Max pooling's whole-plane 2×2 stride-2 loop (widths that are multiples of 8, no padding):
+  // heights even and odd (the last row then in no window), one group per row and several.
+  pool(2, 3, [7, 16], 2),
+  pool(1, 2, [8, 8], 2),
+  pool(1, 2, [6, 56], 2, 2, 0),
 ];
 
 function randomPoolCases(seed: number, count: number, dilation: boolean): PoolGeom[] {
@@ -156,15 +161,19 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
   // signed zeros, and of infinities (whose sum, NaN, sends the 2×2 path's rows to its NaN-aware
   // loop): values, zero signs included, and indices must be the reference's exactly (first maximum
   // wins, the last NaN wins).
-  const GEOMETRIES = [{ k: 2, s: 2, p: 0 }, { k: 3, s: 2, p: 1 }, { k: 3, s: 2, p: 0 }, { k: 3, s: 1, p: 1 }, { k: 2, s: 1, p: 0 }];
+  // (Width 37 takes the row loops; 40, the 2×2 whole-plane loop, redone whole on a NaN.)
+  const GEOMETRIES = [
+    { k: 2, s: 2, p: 0, W: 37 }, { k: 2, s: 2, p: 0, W: 40 }, { k: 3, s: 2, p: 1, W: 37 }, { k: 3, s: 2, p: 0, W: 37 },
+    { k: 3, s: 1, p: 1, W: 37 }, { k: 2, s: 1, p: 0, W: 37 },
+  ];
   const VALUES = {
     'ties and NaN': [1, 2, 2, NaN, -1],
     'signed zeros': [0, -0, -0, -1, -Infinity],
     infinities: [Infinity, -Infinity, -0, 0, 2],
   };
   it.each(GEOMETRIES.flatMap((geo) => Object.entries(VALUES).map(([name, values]) => ({ ...geo, name, values }))))(
-    'maxPool2d $k×$k stride $s padding $p: $name on wide rows', ({ k, s, p, values }) => {
-      const g = pool(2, 3, [9, 37], k, s, p);
+    'maxPool2d $k×$k stride $s padding $p: $name on rows of $W', ({ k, s, p, W, values }) => {
+      const g = pool(2, 3, [9, W], k, s, p);
       const r = rng(31 + k * 7 + s + p);
       const x = { data: Float32Array.from({ length: g.N * g.C * g.H * g.W }, () => values[randInt(r, 0, 4)]), shape: poolInShape(g) };
       const { output, indices } = maxPool2d(x, poolOptions(g));
