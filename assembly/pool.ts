@@ -517,7 +517,10 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
       }
       const rows = <f32>avgCount(phs, phe, h0, h1, countIncludePad);
       if (ASC_FEATURE_SIMD && three && h1 - h0 <= 3) {
-        avgRow3s2(yRow, at(xp, h0 * W), W, h1 - h0, Wout, pW, cols, f32x4.splat(rows));
+        const r0 = at(xp, h0 * W), count = h1 - h0, rv = f32x4.splat(rows);
+        // The usual rows (3 of them, one padding column) with those constants folded in.
+        if (count == 3 && pW == 1) avgRow3s2(yRow, r0, W, 3, Wout, 1, cols, rv);
+        else avgRow3s2(yRow, r0, W, count, Wout, pW, cols, rv);
         continue;
       }
       sumRows(mid, xp, W, h0, h1 - h0, H, W);
