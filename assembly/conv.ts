@@ -95,12 +95,13 @@ const SPLIT_CHUNK_BYTES = 512 * 1024;
 }
 
 /** In SIMD builds, the source of the packers' direct reads for N images at x: when x is not its
- *  own split, writes their split input at `split`; returns the split input. */
+ *  own split, writes their split input at `split` (`padded`: a chunk after the first, see
+ *  splitInput); returns the split input. */
 function splitForDirect(split: usize, x: usize, N: i32, Cin: i32, H: i32, W: i32, sW: i32, pH: i32,
-  pW: i32): usize {
+  pW: i32, padded: bool): usize {
   if (!ASC_FEATURE_SIMD) return 0;
   if (!needsSplit(sW, pH, pW)) return x;
-  splitInput(split, x, N * Cin, H, W, sW, pH, pW);
+  splitInput(split, x, N * Cin, H, W, sW, pH, pW, padded);
   return split;
 }
 
@@ -204,7 +205,7 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   const nb = splitImages(N, Cin, H, W, sW, pH, pW);
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0), xn = at(x, n0 * Cin * HW), yn = at(y, n0 * Cout * P);
-    const xs = splitForDirect(split, xn, images, Cin, H, W, sW, pH, pW);
+    const xs = splitForDirect(split, xn, images, Cin, H, W, sW, pH, pW, n0 > 0);
     for (let g = 0; g < groups; g++) {
       const desc = directGroup(convInput(scratch, ASC_FEATURE_SIMD ? offsets : 0, at(xn, g * Cg * HW), Cin * HW,
         Cg, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW), xs, g, Cin, Cg, H, W, sW, pH, pW);
@@ -307,7 +308,7 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   const nb = splitImages(N, Cin, H, W, sW, pH, pW);
   for (let n0 = 0; n0 < N; n0 += nb) {
     const images = min(nb, N - n0), xn = at(x, n0 * Cin * HW);
-    const xs = splitForDirect(split, xn, images, Cin, H, W, sW, pH, pW);
+    const xs = splitForDirect(split, xn, images, Cin, H, W, sW, pH, pW, n0 > 0);
     for (let g = 0; g < groups; g++) {
       const desc = directGroup(convInput(scratch, tmp, at(xn, g * Cg * HW), Cin * HW, Cg, H, W, Hout, Wout,
         kH, kW, sH, sW, pH, pW, dH, dW), xs, g, Cin, Cg, H, W, sW, pH, pW);

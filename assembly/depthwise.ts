@@ -82,10 +82,11 @@ export function depthwiseTaps(mode: i32, out: usize, img: usize, w: usize,
 }
 
 /** The split of the plane xp (H, W) at buf (im2col.ts's layout, one plane), or xp itself when the
- *  geometry needs none. One plane at a time, so that it is still in L1 while its taps read it. */
-function splitPlane(buf: usize, xp: usize, H: i32, W: i32, sW: i32, pH: i32, pW: i32): usize {
+ *  geometry needs none. One plane at a time, so that it is still in L1 while its taps read it;
+ *  `padded` once buf holds an earlier plane's split (its padding zeros stay). */
+function splitPlane(buf: usize, xp: usize, H: i32, W: i32, sW: i32, pH: i32, pW: i32, padded: bool): usize {
   if (!needsSplit(sW, pH, pW)) return xp;
-  splitInput(buf, xp, 1, H, W, sW, pH, pW);
+  splitInput(buf, xp, 1, H, W, sW, pH, pW, padded);
   return buf;
 }
 
@@ -213,7 +214,7 @@ export function depthwisePlanes(mode: i32, out: usize, x: usize, w: usize, b: us
   const Og = Cout / Cin, T = kH * kW, P = Hout * Wout, row = splitRow(W, sW, pW);
   for (let n = 0; n < N; n++) {
     for (let ci = 0; ci < Cin; ci++) {
-      const xp = splitPlane(buf, at(x, (n * Cin + ci) * H * W), H, W, sW, pH, pW);
+      const xp = splitPlane(buf, at(x, (n * Cin + ci) * H * W), H, W, sW, pH, pW, n + ci > 0);
       for (let co = ci * Og; co < (ci + 1) * Og; co++) {
         const op = at(out, (n * Cout + co) * P), wc = at(w, co * T);
         if (mode == FORWARD) {
@@ -260,7 +261,7 @@ export function depthwiseInput(dx: usize, dy: usize, w: usize, offs: usize, buf:
     }
     for (let n = 0; n < N; n++) {
       for (let c = 0; c < Cin; c++) {
-        const dys = splitPlane(plane, at(dy, (n * Cout + c) * P), Hout, Wout, 1, qH, qW);
+        const dys = splitPlane(plane, at(dy, (n * Cout + c) * P), Hout, Wout, 1, qH, qW, n + c > 0);
         forwardPlane(at(dx, (n * Cin + c) * H * W), dys, at(w, c * T), 0, rev, H, W, T, 1, dyRow);
       }
     }
