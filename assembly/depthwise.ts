@@ -90,6 +90,23 @@ function splitPlane(buf: usize, xp: usize, H: i32, W: i32, sW: i32, pH: i32, pW:
   return buf;
 }
 
+/** 16 outputs at d = bias b + the T taps (weights wc, offsets offs) from p. */
+// @ts-ignore: decorator
+@inline function forward16(d: usize, p: usize, wc: usize, b: v128, offs: usize, T: i32): void {
+  let a0 = b, a1 = b, a2 = b, a3 = b;
+  for (let t = 0; t < T; t++) {
+    const q = p + tapAt(offs, t), wt = v128.load32_splat(wc + (<usize>t << 2));
+    a0 = madd(wt, v128.load(q), a0);
+    a1 = madd(wt, v128.load(q, 16), a1);
+    a2 = madd(wt, v128.load(q, 32), a2);
+    a3 = madd(wt, v128.load(q, 48), a3);
+  }
+  v128.store(d, a0);
+  v128.store(d, a1, 16);
+  v128.store(d, a2, 32);
+  v128.store(d, a3, 48);
+}
+
 /** One output plane yp = bias + the T taps (weights wc) of the split plane xp. */
 function forwardPlane(yp: usize, xp: usize, wc: usize, bias: f32, offs: usize, Hout: i32, Wout: i32,
   T: i32, sH: i32, row: i32): void {
@@ -98,21 +115,12 @@ function forwardPlane(yp: usize, xp: usize, wc: usize, bias: f32, offs: usize, H
     for (let oh = 0; oh < Hout; oh++) {
       const base = at(xp, oh * sH * row), yRow = at(yp, oh * Wout);
       let ow = 0;
-      for (; ow + 16 <= Wout; ow += 16) {
-        let a0 = b, a1 = b, a2 = b, a3 = b;
-        const p = at(base, ow);
-        for (let t = 0; t < T; t++) {
-          const q = p + tapAt(offs, t), wt = v128.load32_splat(wc + (<usize>t << 2));
-          a0 = madd(wt, v128.load(q), a0);
-          a1 = madd(wt, v128.load(q, 16), a1);
-          a2 = madd(wt, v128.load(q, 32), a2);
-          a3 = madd(wt, v128.load(q, 48), a3);
-        }
-        const d = at(yRow, ow);
-        v128.store(d, a0);
-        v128.store(d, a1, 16);
-        v128.store(d, a2, 32);
-        v128.store(d, a3, 48);
+      for (; ow + 16 <= Wout; ow += 16) forward16(at(yRow, ow), at(base, ow), wc, b, offs, T);
+      if (ow > 0 && Wout - ow > 8) {
+        // 9 to 15 left: one more group of 16, overlapping the one before (the same values again),
+        // rather than groups of 8 and 4 whose few chains of dependent adds bound them.
+        forward16(at(yRow, Wout - 16), at(base, Wout - 16), wc, b, offs, T);
+        ow = Wout;
       }
       if (ow + 8 <= Wout) {
         let a0 = b, a1 = b;
