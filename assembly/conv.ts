@@ -55,10 +55,17 @@ const COLS = 1024;
 /** packIm2colT's staging area: NR taps × at most KC positions. */
 const TMP_BYTES = NR * KC * 4;
 
-/** Bytes of packIm2col's tap offsets, rounded to 16. */
+/** Bytes of n 4-byte elements (floats, or i32 offsets), rounded up to 16 so that the scratch
+ *  area after them stays aligned. */
+// @ts-ignore: decorator
+@inline function alignedBytes(n: i32): i32 {
+  return ((n << 2) + 15) & ~15;
+}
+
+/** Bytes of packIm2col's tap offsets. */
 // @ts-ignore: decorator
 @inline function tapsBytes(K: i32): i32 {
-  return ((K << 2) + 15) & ~15;
+  return alignedBytes(K);
 }
 
 /** Bytes of split input (im2col.ts) per chunk of images: the split of a chunk is still in L2 when
@@ -85,7 +92,7 @@ const SPLIT_CHUNK_BYTES = 512 * 1024;
 @inline function splitBytes(N: i32, Cin: i32, H: i32, W: i32, sW: i32, pH: i32, pW: i32): i32 {
   if (!ASC_FEATURE_SIMD || !needsSplit(sW, pH, pW)) return 0;
   const images = splitImages(N, Cin, H, W, sW, pH, pW);
-  return ((images * splitImageFloats(Cin, H, W, sW, pH, pW) << 2) + 15) & ~15;
+  return alignedBytes(images * splitImageFloats(Cin, H, W, sW, pH, pW));
 }
 
 /** Bytes before the filter gradient's split input: its tap offsets (SIMD) or staging area. */
@@ -113,16 +120,10 @@ function directGroup(desc: usize, xs: usize, g: i32, Cin: i32, Cg: i32, H: i32, 
   return directPanels(desc, at(xs, g * Cg * plane), Cin * plane, row);
 }
 
-/** Bytes of the col chunk, rounded to 16 so that the GEMM area after it stays aligned. */
+/** Bytes of the col chunk. */
 // @ts-ignore: decorator
 @inline function colBytes(K: i32, cols: i32): i32 {
-  return (((K * cols) << 2) + 15) & ~15;
-}
-
-/** Bytes of a copy of the weights (Cout·K floats), rounded to 16. */
-// @ts-ignore: decorator
-@inline function weightBytes(Cout: i32, K: i32): i32 {
-  return (((Cout * K) << 2) + 15) & ~15;
+  return alignedBytes(K * cols);
 }
 
 /** The input gradient's taps in the order (c, kw, kh), kh fastest: the tap offsets `taps` (in
@@ -159,7 +160,7 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
   let input = gemm_scratch_bytes(K, N * P, Og); // straight into dx, all images in one GEMM
   if (!isPointwise(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)) {
     input = ASC_FEATURE_SIMD
-      ? tapsBytes(K) * 2 + weightBytes(Cout, K) + split + input
+      ? tapsBytes(K) * 2 + alignedBytes(Cout * K) + split + input
       : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
   }
   if (ASC_FEATURE_SIMD && Cin / groups == 1 && groups > 1 && gatherInput(Cin, Cout, W, kH, kW, sH, sW, pH, pW, dH, dW)) {
@@ -244,7 +245,7 @@ export function conv2d_backward_input(dx: usize, // (N, Cin, H, W) f32, overwrit
     // into the split image of dx (im2col.ts), where a tap of 8 positions is 8 consecutive floats;
     // its taps (the rows of Wᵀ) run in kwMajorTaps' order.
     const taps = col, split = taps + tapsBytes(K), order = split + splitBytes(N, Cin, H, W, sW, pH, pW);
-    const wt = order + tapsBytes(K), gemmScratch = wt + weightBytes(Cout, K);
+    const wt = order + tapsBytes(K), gemmScratch = wt + alignedBytes(Cout * K);
     const row = splitRow(W, sW, pW), plane = (H + 2 * pH) * row;
     tapOffsets(taps, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
     if (depthwise) {
