@@ -75,13 +75,11 @@ export function run(
     const bytes = scratchBytes(k);
     const scratch = bytes > 0 ? alloc(bytes) : 0;
     // No allocation from here on, so views stay attached.
+    const view = (p: number, n: number, int?: boolean): Data => (int ? heap.i32(p, n) : heap.f32(p, n));
     outputs.forEach((o, i) => {
       if (o.zero) heap.f32(outPtrs[i], outFloats[i]).fill(0);
     });
-    const copyIn = (i: number, part: Data) => {
-      if (part instanceof Int32Array) heap.i32(inPtrs[i], part.length).set(part);
-      else heap.f32(inPtrs[i], part.length).set(part);
-    };
+    const copyIn = (i: number, part: Data) => view(inPtrs[i], part.length, part instanceof Int32Array).set(part);
     inputs.forEach((d, i) => {
       if (d && !chunked[i]) copyIn(i, d);
     });
@@ -94,11 +92,11 @@ export function run(
       outputs.forEach((o, i) => {
         if (o.whole) return;
         const n = count * outPlane[i];
-        results[i].set(o.int ? heap.i32(outPtrs[i], n) : heap.f32(outPtrs[i], n), p0 * outPlane[i]);
+        results[i].set(view(outPtrs[i], n, o.int), p0 * outPlane[i]);
       });
     }
     outputs.forEach((o, i) => {
-      if (o.whole) results[i].set(o.int ? heap.i32(outPtrs[i], o.size) : heap.f32(outPtrs[i], o.size));
+      if (o.whole) results[i].set(view(outPtrs[i], o.size, o.int));
     });
     return results;
   } finally {
