@@ -36,6 +36,10 @@ const CASES: PoolGeom[] = [
   pool(2, 2, [5, 55], 3, 2, 1),
   pool(1, 3, [6, 16], [2, 3], 2, [1, 1]),
   pool(1, 2, [7, 17], [1, 3], [1, 2], [0, 1]),
+  // ... and with one padding column on rows of a multiple of 8 (whole groups of 8 columns): heights
+  // even, odd and 1.
+  pool(2, 3, [6, 24], 3, 2, 1),
+  pool(1, 2, [1, 16], 3, 2, 1),
   // Max pooling's whole-plane 2×2 stride-2 loop (widths that are multiples of 8, no padding):
   // heights even and odd (the last row then in no window), one group per row and several.
   pool(2, 3, [7, 16], 2),
