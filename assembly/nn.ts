@@ -6,25 +6,28 @@ import { at, ld, st, madd } from './simd';
 
 // ---- ReLU ----
 
+/** torch.relu: x < 0 ? 0 : x, so NaN and −0 pass through (PyTorch keeps relu(−0) = −0). In SIMD
+ *  that is pmax(x, 0), one instruction on x86, where f32x4.max takes several to order −0 below +0
+ *  and propagate NaN. */
 export function relu_forward(y: usize, x: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0);
-    for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.max(v128.load(at(x, i)), zero));
+    for (; i + 4 <= n; i += 4) v128.store(at(y, i), f32x4.pmax(v128.load(at(x, i)), zero));
   }
-  // f32.max propagates NaN like f32x4.max, so both paths agree with torch.relu on NaN.
-  for (; i < n; i++) st(y, i, max<f32>(ld(x, i), 0));
+  for (; i < n; i++) st(y, i, ld(x, i) < 0 ? 0 : ld(x, i));
 }
 
+/** torch's threshold_backward: dy where x > 0 or x is NaN (where the output is not ≤ 0), else 0. */
 export function relu_backward(dx: usize, dy: usize, x: usize, n: i32): void {
   let i = 0;
   if (ASC_FEATURE_SIMD) {
     const zero = f32x4.splat(0);
     for (; i + 4 <= n; i += 4) {
-      v128.store(at(dx, i), v128.and(v128.load(at(dy, i)), f32x4.gt(v128.load(at(x, i)), zero)));
+      v128.store(at(dx, i), v128.andnot(v128.load(at(dy, i)), f32x4.le(v128.load(at(x, i)), zero)));
     }
   }
-  for (; i < n; i++) st(dx, i, ld(x, i) > 0 ? ld(dy, i) : 0);
+  for (; i < n; i++) st(dx, i, ld(x, i) <= 0 ? 0 : ld(dy, i));
 }
 
 // ---- LeakyReLU: the negative side is scaled by `slope` ----

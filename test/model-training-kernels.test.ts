@@ -69,14 +69,23 @@ describe.each(TARGETS)('training kernels, %s build', (target) => {
     for (const p of [px, pdy, pm, out, y]) heap.release(p);
   });
 
-  it('relu keeps NaN and zeroes negatives; fill_f32 fills', () => {
-    const x = heap.put(Float32Array.of(NaN, -1, 2, -0.5, NaN));
-    const y = heap.alloc(20);
-    k.relu_forward(y, x, 5);
-    expect(Array.from(read(y, 5))).toEqual([NaN, 0, 2, 0, NaN]);
+  // Hand-worked from PyTorch 1.13: torch.relu(tensor([-0., 0., nan, -1., 2.])) is [-0., 0., nan, 0.,
+  // 2.] (the sign of zero kept), and its backward passes the gradient where x is NaN: with dy
+  // [3, 4, 5, 6, 7], x.grad is [0, 0, 5, 0, 7]. Ten elements: eight through the SIMD loop, two
+  // through the scalar tail.
+  it('relu keeps NaN and −0, zeroes negatives, and its backward passes dy at NaN; fill_f32 fills', () => {
+    const xs = [NaN, -1, 2, -0.5, -0, 0, NaN, 3, -0, NaN];
+    const x = heap.put(Float32Array.from(xs)), dy = heap.put(Float32Array.from(xs, (_, i) => i + 1));
+    const y = heap.alloc(40);
+    k.relu_forward(y, x, 10);
+    const got = Array.from(read(y, 10));
+    expect(got).toEqual([NaN, 0, 2, 0, -0, 0, NaN, 3, -0, NaN]);
+    expect(got.map((v) => Object.is(v, -0))).toEqual(xs.map((v) => Object.is(v, -0)));
+    k.relu_backward(y, dy, x, 10);
+    expect(Array.from(read(y, 10))).toEqual([1, 0, 3, 0, 0, 0, 7, 8, 0, 10]);
     k.fill_f32(y, 1.5, 5);
     expect(Array.from(read(y, 5))).toEqual([1.5, 1.5, 1.5, 1.5, 1.5]);
-    heap.release(x); heap.release(y);
+    for (const p of [x, dy, y]) heap.release(p);
   });
 
   it.each([[2, 3, 1], [4, 5, 7], [3, 1, 17]])('batchnorm2d N=%i C=%i HW=%i, train and eval', (N, C, HW) => {

@@ -12,7 +12,7 @@ export function relu_forward(y: Arr, x: Arr, n: number): void {
 }
 
 export function relu_backward(dx: Arr, dy: Arr, x: Arr, n: number): void {
-  for (let i = 0; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+  for (let i = 0; i < n; i++) dx[i] = x[i] <= 0 ? 0 : dy[i]; // NaN passes dy, as in torch
 }
 
 export function leaky_relu_forward(y: Arr, x: Arr, n: number, slope: number): void {
