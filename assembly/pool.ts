@@ -2,8 +2,9 @@
 //
 // Layout: x and dx (NC, H, W), y and dy (NC, Hout, Wout), indices (NC, Hout, Wout) i32, with
 // NC = N·C planes. Every output here is OVERWRITTEN (max backward zeroes dx first, then adds where
-// windows overlap; average backward writes each dx element once). The rules are PyTorch's CPU
-// kernels:
+// windows overlap, or, in the SIMD builds, writes each element once when every index lies in its
+// own 2×2 stride-2 window; average backward writes each dx element once). The rules are PyTorch's
+// CPU kernels:
 //
 // Max pooling (dilation dH, dW)
 // - Window (oh, ow) covers rows oh·sH − pH + kh·dH (kh < kH), columns likewise; positions outside
@@ -305,14 +306,50 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   }
 }
 
+/** dx of one plane whose indices each lie in their own 2×2 stride-2 window (the windows of an
+ *  unpadded 2×2 pool, W a multiple of 8 and Wout = W / 2, Hout = H / 2 rounded down): the windows
+ *  tile the plane, so every element is written once, without a zeroing pass, 4 windows (16
+ *  elements) at a time: dy where its window's index names it, 0 elsewhere, and 0 in the row that
+ *  no window covers (H odd). dy + 0 stands for the scatter's 0 + dy (−0 becomes +0). Returns false
+ *  when some index lies elsewhere (indices of another geometry), having written the plane wrongly:
+ *  the caller then scatters it. */
+// @ts-ignore: decorator
+@inline function maxBackwardPlane2x2(dxp: usize, dyp: usize, ip: usize, W: i32, H: i32, Hout: i32): bool {
+  const rowBytes = <usize>W << 2, eight = i32x4.splat(8), down = i32x4.splat(W);
+  const one = i32x4.splat(1), below = i32x4.splat(W), belowRight = i32x4.splat(W + 1);
+  let base = i32x4(0, 2, 4, 6), inWindows = i32x4.splat(-1);
+  let d = dxp, y = dyp, ix = ip;
+  for (let oh = 0; oh < Hout; oh++) {
+    for (const end = d + rowBytes; d < end; d += 32, y += 16, ix += 16) {
+      const off = i32x4.sub(v128.load(ix), base), g = f32x4.add(v128.load(y), f32x4.splat(0));
+      const m00 = i32x4.eq(off, i32x4.splat(0)), m01 = i32x4.eq(off, one);
+      const m10 = i32x4.eq(off, below), m11 = i32x4.eq(off, belowRight);
+      inWindows = v128.and(inWindows, v128.or(v128.or(m00, m01), v128.or(m10, m11)));
+      const t0 = v128.and(g, m00), t1 = v128.and(g, m01), b0 = v128.and(g, m10), b1 = v128.and(g, m11);
+      v128.store(d, v128.shuffle<f32>(t0, t1, 0, 4, 1, 5));
+      v128.store(d, v128.shuffle<f32>(t0, t1, 2, 6, 3, 7), 16);
+      v128.store(d + rowBytes, v128.shuffle<f32>(b0, b1, 0, 4, 1, 5));
+      v128.store(d + rowBytes, v128.shuffle<f32>(b0, b1, 2, 6, 3, 7), 16);
+      base = i32x4.add(base, eight);
+    }
+    // Past the bottom row of this output row's windows: the next pair of rows.
+    d += rowBytes;
+    base = i32x4.add(base, down);
+  }
+  if (H & 1) zero(d, W);
+  return i32x4.all_true(inWindows);
+}
+
 export function maxpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   dy: usize, // (NC, Hout, Wout) f32
   indices: usize, // (NC, Hout, Wout) i32, from the forward
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32): void {
   const HW = H * W, P = Hout * Wout;
+  const plane2x2 = (W & 7) == 0 && Wout == W >> 1 && Hout == H >> 1;
   for (let p = 0; p < NC; p++) {
-    // Zeroing plane by plane keeps the plane in cache for the scatter that follows.
     const dxp = at(dx, p * HW), dyp = at(dy, p * P), ip = at(indices, p * P);
+    if (ASC_FEATURE_SIMD && plane2x2 && maxBackwardPlane2x2(dxp, dyp, ip, W, H, Hout)) continue;
+    // Zeroing plane by plane keeps the plane in cache for the scatter that follows.
     zero(dxp, HW);
     for (let i = 0; i < P; i++) {
       const index = load<i32>(at(ip, i));

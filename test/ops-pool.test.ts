@@ -246,6 +246,18 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       expect(Array.from(dx.data)).toEqual([0, 0, 0, 0, 10, 0, 0, 20]);
     });
 
+    it('maxPool2dBackward adds every dy whose index names an element, whatever pooling made the indices', () => {
+      // A 2×16 plane and a 1×8 dy have the sizes of a 2×2 stride-2 pool (SIMD builds write such
+      // planes window by window), but these indices are not all of it: two name element 0.
+      const dy = t([1, 2, 3, 4, 5, 6, 7, 8], [1, 1, 1, 8]);
+      const dx = maxPool2dBackward(dy, Int32Array.of(0, 2, 4, 6, 8, 10, 12, 0), [1, 1, 2, 16]);
+      const expected = new Array(32).fill(0);
+      [9, 2, 3, 4, 5, 6, 7].forEach((v, i) => { expected[2 * i] = v; });
+      expect(Array.from(dx.data)).toEqual(expected);
+      const all = maxPool2dBackward(dy, new Int32Array(8), [1, 1, 2, 16]);
+      expect(Array.from(all.data)).toEqual([36, ...new Array(31).fill(0)]);
+    });
+
     it('maxPool2d 2x2 all -Infinity reports the first in-bounds element', () => {
       const { output, indices } = maxPool2d(t([-Infinity, -Infinity, -Infinity, -Infinity], [1, 1, 2, 2]), { kernelSize: 2 });
       expect(Array.from(output.data)).toEqual([-Infinity]);
