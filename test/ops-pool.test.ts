@@ -5,6 +5,7 @@
 // the padding counted.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { avgPool2d, avgPool2dBackward, init, maxPool2d, maxPool2dBackward } from '../src/index.js';
+import { backend as activeBackend } from '../src/runtime/backend.js';
 import {
   BACKENDS, expectClose, expectSameInts, f64, pool, poolInShape, poolName, poolOptions, poolOutShape, randInt,
   refAvgPool, refAvgPoolBackward, refMaxPool, refMaxPoolBackward, rng, tensor, tolFor, type PoolGeom,
@@ -36,9 +37,10 @@ const CASES: PoolGeom[] = [
   pool(2, 2, [5, 55], 3, 2, 1),
   pool(1, 3, [6, 16], [2, 3], 2, [1, 1]),
   pool(1, 2, [7, 17], [1, 3], [1, 2], [0, 1]),
-  // ... and with one padding column on rows of a multiple of 8 (whole groups of 8 columns): heights
-  // even, odd and 1.
+  // ... and with one padding column on rows of a multiple of 8 (whole groups of 8 columns; the
+  // backward too, when the rows are padded alike): heights even, odd and 1.
   pool(2, 3, [6, 24], 3, 2, 1),
+  pool(1, 3, [7, 32], 3, 2, 1),
   pool(1, 2, [1, 16], 3, 2, 1),
   // Max pooling's whole-plane 2×2 stride-2 loop (widths that are multiples of 8, no padding):
   // heights even and odd (the last row then in no window), one group per row and several.
@@ -256,6 +258,44 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       expect(Array.from(dx.data)).toEqual(expected);
       const all = maxPool2dBackward(dy, new Int32Array(8), [1, 1, 2, 16]);
       expect(Array.from(all.data)).toEqual([36, ...new Array(31).fill(0)]);
+    });
+
+    // PyTorch zeroes the input gradient and adds each window's share to it, so a share of -0 leaves
+    // +0 (torch 1.13: avg_pool2d(x, 3, 2, 1) and max_pool2d(x, 2) backward of all -0. give +0.).
+    it.each([[4, 8], [5, 16], [5, 30], [3, 7]])('pooling backwards of dy = -0 give +0 on %i×%i planes', (H, W) => {
+      for (const [kernelSize, stride, padding] of [[3, 2, 1], [2, 2, 0], [3, 1, 1]]) {
+        const opts = { kernelSize, stride, padding };
+        const x = { data: new Float32Array(2 * H * W), shape: [1, 2, H, W] };
+        const y = avgPool2d(x, opts);
+        const dy = { data: new Float32Array(y.data.length).fill(-0), shape: y.shape };
+        const avg = avgPool2dBackward(dy, x.shape, opts).data;
+        expect(avg.findIndex((v) => !Object.is(v, 0)), `avg ${kernelSize}/${stride}/${padding}`).toBe(-1);
+        const { indices } = maxPool2d(x, opts);
+        const max = maxPool2dBackward(dy, indices, x.shape).data;
+        expect(max.findIndex((v) => !Object.is(v, 0)), `max ${kernelSize}/${stride}/${padding}`).toBe(-1);
+      }
+    });
+
+    // The SIMD backwards write whole windows at a time; on planes of odd height the last row is in
+    // no window (2×2) or in one window row's middle (3×3 s2 p1). Floats just before and after dx
+    // must be left alone.
+    it('pooling backward kernels write nothing outside dx (planes of odd height)', () => {
+      const { heap, k } = activeBackend();
+      const [NC, H, W, Hout, Wout] = [3, 7, 16, 3, 8];
+      const guard = 16, sentinel = 12345;
+      const dxAt = heap.put(new Float32Array(NC * H * W + 2 * guard).fill(sentinel));
+      const dx = dxAt + 4 * guard;
+      const dy = heap.put(new Float32Array(NC * 4 * Wout).fill(1));
+      const indices = heap.put(Int32Array.from({ length: NC * Hout * Wout }, (_, i) => 2 * (i % Wout) + 2 * W * ((i / Wout | 0) % Hout)));
+      const untouched = () => {
+        const all = heap.f32(dxAt, NC * H * W + 2 * guard);
+        return [...all.subarray(0, guard), ...all.subarray(guard + NC * H * W)].every((v) => v === sentinel);
+      };
+      k.maxpool2d_backward(dx, dy, indices, NC, H, W, Hout, Wout);
+      expect(untouched(), 'maxpool2d_backward').toBe(true);
+      k.avgpool2d_backward(dx, dy, NC, H, W, 4, Wout, 3, 3, 2, 2, 1, 1, 1);
+      expect(untouched(), 'avgpool2d_backward').toBe(true);
+      for (const p of [dxAt, dy, indices]) heap.release(p);
     });
 
     it('maxPool2d 2x2 all -Infinity reports the first in-bounds element', () => {
