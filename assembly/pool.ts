@@ -35,7 +35,8 @@
 // separable (its divisor is a row count times a column count): the forward sums each output row's
 // input rows into a zero-padded row in static scratch and then sums the taps of that row (the usual
 // 3-wide stride-2 windows keep those sums in registers instead); the backward gathers, each dx row
-// the taps of a row of summed shares.
+// the taps of a row of summed shares. On rows a multiple of 8 wide, the 2×2 max backward and the
+// 3×3 stride-2 average backward write 16 dx elements at a time straight from registers.
 import { at, ld, st, zero, copy, blend, sum, addInto, addScalar } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
