@@ -250,13 +250,23 @@ export function depthwisePlanes(mode: i32, out: usize, x: usize, w: usize, b: us
   return (Hout + 2 * ((kH - 1) * dH - pH)) * (Wout + 2 * ((kW - 1) * dW - pW));
 }
 
+/** Whether every one of the n floats at p is finite. */
+function allFinite(p: usize, n: i32): bool {
+  let s: f32 = 0;
+  for (let i = 0; i < n; i++) s += ld(p, i) * 0; // NaN as soon as one is infinite or NaN
+  return s == s;
+}
+
 /** dx of a depthwise convolution. `buf` has room for a split plane of dx or, when gatherInput,
  *  for a table of T offsets followed by gatherPlaneFloats. */
 export function depthwiseInput(dx: usize, dy: usize, w: usize, offs: usize, buf: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
   const Og = Cout / Cin, T = kH * kW, P = Hout * Wout, row = splitRow(W, sW, pW);
-  if (gatherInput(Cin, Cout, W, kH, kW, sH, sW, pH, pW, dH, dW)) {
+  // The gather multiplies the zeros around dy by the weights, which dx's arithmetic never does:
+  // an infinite or NaN weight would make NaN of dx elements that it does not reach (PyTorch leaves
+  // them finite), so such weights take the scatter below.
+  if (gatherInput(Cin, Cout, W, kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
     // dx[ih, iw] = Σ_t w[t] · dy[ih + pH − kh·dH, iw + pW − kw·dW]: tap T−1−t of the forward over
     // dy padded by qH = (kH−1)·dH − pH, qW = (kW−1)·dW − pW.
     const qH = (kH - 1) * dH - pH, qW = (kW - 1) * dW - pW, dyRow = Wout + 2 * qW;

@@ -207,6 +207,17 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
     },
   );
 
+  // Hand-worked, and what PyTorch 1.13 gives: a depthwise 1×2 kernel, stride 1, no padding, on rows
+  // of 5 (4 outputs, enough for the SIMD row kernels): dx[iw] = w[0]·dy[iw] + w[1]·dy[iw − 1] over
+  // the outputs that exist, so with w = [1, Inf] dx[0] = 1·dy[0] never meets the Inf (the SIMD
+  // builds' gathered input gradient, which pads dy with zeros, made it 0·Inf = NaN).
+  it('conv2dBackwardInput, depthwise: an infinite weight reaches only the dx elements it multiplies', () => {
+    const w = { data: Float32Array.of(1, Infinity, 2, -1), shape: [2, 1, 1, 2] };
+    const dy = { data: Float32Array.of(1, 2, 3, 4, 5, 6, 7, 8), shape: [1, 2, 1, 4] };
+    const dx = conv2dBackwardInput(dy, w, [1, 2, 1, 5], { groups: 2 });
+    expect(Array.from(dx.data)).toEqual([1, Infinity, Infinity, Infinity, Infinity, 10, 7, 8, 9, -8]);
+  });
+
   it('conv2d stride 2 backward input leaves rows no window reached at zero', () => {
     // 6x6 input, 3x3 kernel, stride 2: windows start at 0 and 2, so the last row and column of
     // the input are never read, and their gradient must be exactly 0 (not garbage from scratch).
