@@ -18,7 +18,7 @@
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
 import { NR, packTransposed, storeTransposed, transposeColumn, noSources } from './gemm-core';
-import { at, ld, st, zero, copy } from './simd';
+import { at, ld, st, zero, copy, storeInterleaved } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
 // @ts-ignore: decorator
@@ -217,8 +217,7 @@ export function mergeSplit(x: usize, xs: usize, planes: i32, H: i32, W: i32, sW:
           const pa = at(s, splitColumn(pW, 2, Wq)), pb = at(s, splitColumn(pW + 1, 2, Wq));
           for (; w + 8 <= W; w += 8) {
             const va = v128.load(at(pa, w >> 1)), vb = v128.load(at(pb, w >> 1));
-            v128.store(at(d, w), v128.shuffle<f32>(va, vb, 0, 4, 1, 5));
-            v128.store(at(d, w), v128.shuffle<f32>(va, vb, 2, 6, 3, 7), 16);
+            storeInterleaved(at(d, w), va, vb);
           }
         }
       }

@@ -37,7 +37,7 @@
 // 3-wide stride-2 windows keep those sums in registers instead); the backward gathers, each dx row
 // the taps of a row of summed shares. On rows a multiple of 8 wide, the 2×2 max backward and the
 // 3×3 stride-2 average backward write 16 dx elements at a time straight from registers.
-import { at, ld, st, zero, copy, blend, sum, addInto, addScalar } from './simd';
+import { at, ld, st, zero, copy, blend, sum, addInto, addScalar, storeInterleaved } from './simd';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
 // @ts-ignore: decorator
@@ -317,20 +317,18 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
 // @ts-ignore: decorator
 @inline function maxBackwardPlane2x2(dxp: usize, dyp: usize, ip: usize, W: i32, H: i32, Hout: i32): bool {
   const rowBytes = <usize>W << 2, eight = i32x4.splat(8), down = i32x4.splat(W);
-  const one = i32x4.splat(1), below = i32x4.splat(W), belowRight = i32x4.splat(W + 1);
+  const one = i32x4.splat(1), belowRight = i32x4.splat(W + 1);
   let base = i32x4(0, 2, 4, 6), inWindows = i32x4.splat(-1);
   let d = dxp, y = dyp, ix = ip;
   for (let oh = 0; oh < Hout; oh++) {
     for (const end = d + rowBytes; d < end; d += 32, y += 16, ix += 16) {
       const off = i32x4.sub(v128.load(ix), base), g = f32x4.add(v128.load(y), f32x4.splat(0));
       const m00 = i32x4.eq(off, i32x4.splat(0)), m01 = i32x4.eq(off, one);
-      const m10 = i32x4.eq(off, below), m11 = i32x4.eq(off, belowRight);
+      const m10 = i32x4.eq(off, down), m11 = i32x4.eq(off, belowRight);
       inWindows = v128.and(inWindows, v128.or(v128.or(m00, m01), v128.or(m10, m11)));
       const t0 = v128.and(g, m00), t1 = v128.and(g, m01), b0 = v128.and(g, m10), b1 = v128.and(g, m11);
-      v128.store(d, v128.shuffle<f32>(t0, t1, 0, 4, 1, 5));
-      v128.store(d, v128.shuffle<f32>(t0, t1, 2, 6, 3, 7), 16);
-      v128.store(d + rowBytes, v128.shuffle<f32>(b0, b1, 0, 4, 1, 5));
-      v128.store(d + rowBytes, v128.shuffle<f32>(b0, b1, 2, 6, 3, 7), 16);
+      storeInterleaved(d, t0, t1);
+      storeInterleaved(d + rowBytes, b0, b1);
       base = i32x4.add(base, eight);
     }
     // Past the bottom row of this output row's windows: the next pair of rows.
@@ -653,8 +651,7 @@ function avgForwardDirect(y: usize, x: usize, NC: i32, H: i32, W: i32, Hout: i32
     for (let j = 0; j < oddTaps; j++) a = f32x4.add(a, v128.load(at(sp, m - j)));
     for (let j = 0; j < evenTaps; j++) b = f32x4.add(b, v128.load(at(sp, m + 1 - j)));
   }
-  v128.store(at(dxRow, w), v128.shuffle<f32>(a, b, 0, 4, 1, 5));
-  v128.store(at(dxRow, w + 4), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
+  storeInterleaved(at(dxRow, w), a, b);
 }
 
 export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
@@ -730,12 +727,10 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
         tn = last ? sn : f32x4.add(sn, shares4(dyNext, k + 4, cols, rowsNext));
       }
       const s2 = f32x4.add(s, v128.shuffle<f32>(s, sn, 1, 2, 3, 4));
-      v128.store(d, v128.shuffle<f32>(s, s2, 0, 4, 1, 5));
-      v128.store(d, v128.shuffle<f32>(s, s2, 2, 6, 3, 7), 16);
+      storeInterleaved(d, s, s2);
       if (odd) {
         const t2 = f32x4.add(t, v128.shuffle<f32>(t, tn, 1, 2, 3, 4));
-        v128.store(d + rowBytes, v128.shuffle<f32>(t, t2, 0, 4, 1, 5));
-        v128.store(d + rowBytes, v128.shuffle<f32>(t, t2, 2, 6, 3, 7), 16);
+        storeInterleaved(d + rowBytes, t, t2);
       }
       s = sn;
       t = tn;

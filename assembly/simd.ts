@@ -21,6 +21,13 @@ export function backend_id(): i32 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** The 8 floats a0 b0 a1 b1 a2 b2 a3 b3 at d: the lanes of a and b interleaved. */
+// @ts-ignore: decorator
+@inline export function storeInterleaved(d: usize, a: v128, b: v128): void {
+  v128.store(d, v128.shuffle<f32>(a, b, 0, 4, 1, 5));
+  v128.store(d, v128.shuffle<f32>(a, b, 2, 6, 3, 7), 16);
+}
+
 /** Lane-wise `mask ? a : b` for masks whose lanes are all ones or all zeros (comparison results).
  *  The relaxed build uses laneselect (one blend instruction on x86); plain SIMD a bitselect. */
 // @ts-ignore: decorator
