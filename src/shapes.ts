@@ -24,20 +24,32 @@ export function shapeText(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** A bad argument as an error message shows it: JSON, except that NaN, ±Infinity and undefined
+ *  (which JSON writes as null or drops) appear as themselves. */
+export function shown(v: unknown): string {
+  if (v === undefined || typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (Array.isArray(v)) return `[${v.map(shown).join(', ')}]`;
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
 /** Expands a Pair to [height, width] after checking that both are integers >= min. */
 export function pair(value: Pair | undefined, fallback: Pair, what: string, min: number): [number, number] {
   const v = value ?? fallback;
   const hw: [number, number] = typeof v === 'number' ? [v, v] : [v[0], v[1]];
   if (typeof v !== 'number' && (!Array.isArray(v) || v.length !== 2)) {
-    throw new TypeError(`${what} must be a number or a [height, width] pair; got ${JSON.stringify(v)}`);
+    throw new TypeError(`${what} must be a number or a [height, width] pair; got ${shown(v)}`);
   }
   for (const x of hw) {
     if (typeof x !== 'number' || !Number.isInteger(x)) {
-      throw new TypeError(`${what} must be integers; got ${JSON.stringify(v)}`);
+      throw new TypeError(`${what} must be integers; got ${shown(v)}`);
     }
     if (x < min) {
       const rule = min === 0 ? 'non-negative' : 'positive';
-      throw new ShapeError(`${what} must be ${rule}; got ${JSON.stringify(v)}`);
+      throw new ShapeError(`${what} must be ${rule}; got ${shown(v)}`);
     }
   }
   return hw;
@@ -52,7 +64,7 @@ export function checkTensor(t: unknown, name: string, rank?: number): asserts t 
     throw new TypeError(`${name}.data must be a Float32Array; got ${kind}`);
   }
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new TypeError(`${name}.shape must be an array of non-negative integers; got ${JSON.stringify(shape)}`);
+    throw new TypeError(`${name}.shape must be an array of non-negative integers; got ${shown(shape)}`);
   }
   if (rank !== undefined && shape.length !== rank) {
     throw new ShapeError(`${name} must have rank ${rank}; got shape ${shapeText(shape)} (rank ${shape.length})`);
@@ -65,7 +77,7 @@ export function checkTensor(t: unknown, name: string, rank?: number): asserts t 
 /** Checks a 4-element shape argument such as `inputShape` or `weightShape`. */
 export function checkShape4(shape: unknown, name: string): asserts shape is readonly number[] {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
-    throw new TypeError(`${name} must be an array of non-negative integers; got ${JSON.stringify(shape)}`);
+    throw new TypeError(`${name} must be an array of non-negative integers; got ${shown(shape)}`);
   }
   if (shape.length !== 4) {
     throw new ShapeError(`${name} must have rank 4; got ${shapeText(shape)} (rank ${shape.length})`);
@@ -131,7 +143,7 @@ function optionsObject<T extends object>(op: string, options: T | null | undefin
 
 function positiveInteger(value: unknown, fallback: number, what: string): number {
   const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer; got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer; got ${shown(v)}`);
   if (v < 1) throw new ShapeError(`${what} must be positive; got ${v}`);
   return v;
 }
@@ -290,7 +302,7 @@ export function pool2dGeometry(
 /** countIncludePad of average pooling as the kernel's 0 or 1 (default 1, as in PyTorch). */
 export function countIncludePad(op: string, options: { countIncludePad?: boolean }): number {
   const v = options.countIncludePad ?? true;
-  if (typeof v !== 'boolean') throw new TypeError(`${op}: countIncludePad must be a boolean; got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean') throw new TypeError(`${op}: countIncludePad must be a boolean; got ${shown(v)}`);
   return v ? 1 : 0;
 }
 

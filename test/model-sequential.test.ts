@@ -214,6 +214,8 @@ describe('errors', () => {
     await init();
     const model = new Sequential([new Conv2d(3, 8, 3), new ReLU()]);
     expect(() => model.compile({ inputShape: [4, 28, 28], batchSize: 2 })).toThrow(ShapeError);
+    expect(() => model.compile({ inputShape: [3, 28, 28], batchSize: NaN })).toThrow('batchSize must be a positive integer; got NaN');
+    expect(() => new Conv2d(3, Infinity, 3)).toThrow(/got Infinity$/);
     expect(() => model.compile({ inputShape: [4, 28, 28], batchSize: 2 }))
       .toThrow('Conv2d(3→8, kernel 3): input has 4 channels, expected 3 (input shape [4, 28, 28])');
     const lenet = new Sequential([new Conv2d(1, 6, 5), new MaxPool2d(2), new Flatten(), new Linear(100, 10)]);

@@ -5,6 +5,7 @@
 import type { Kernels } from '../runtime/kernels.js';
 import type { Heap } from '../runtime/memory.js';
 import type { Random } from '../model/random.js';
+import { shown } from '../shapes.js';
 
 /** A planned tensor: a byte offset into the heap and its element count. */
 export interface Slot {
@@ -100,7 +101,7 @@ export const constantInit = (value: number): Initializer => (data) => data.fill(
 /** Checks a constructor argument that must be a positive integer. */
 export function positiveInt(layer: string, what: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TypeError(`${layer}: ${what} must be a positive integer; got ${JSON.stringify(value)}`);
+    throw new TypeError(`${layer}: ${what} must be a positive integer; got ${shown(value)}`);
   }
   return value;
 }

@@ -5,7 +5,7 @@
 import { ShapeError } from '../errors.js';
 import { Layer, type Slot } from '../layers/layer.js';
 import { backend, type Backend } from '../runtime/backend.js';
-import { checkTensor, shapeText } from '../shapes.js';
+import { checkTensor, shapeText, shown } from '../shapes.js';
 import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
 import { Optimizer } from './optimizers.js';
 import { MemoryPlan, type MemoryReport } from './plan.js';
@@ -76,13 +76,13 @@ export class Sequential {
     this.live();
     const { inputShape, batchSize, loss = 'crossEntropy', optimizer, seed = randomSeed() } = options ?? ({} as CompileOptions);
     if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
-      throw new TypeError(`Sequential.compile: inputShape must be an array of positive integers; got ${JSON.stringify(inputShape)}`);
+      throw new TypeError(`Sequential.compile: inputShape must be an array of positive integers; got ${shown(inputShape)}`);
     }
     if (!Number.isInteger(batchSize) || batchSize < 1) {
-      throw new TypeError(`Sequential.compile: batchSize must be a positive integer; got ${JSON.stringify(batchSize)}`);
+      throw new TypeError(`Sequential.compile: batchSize must be a positive integer; got ${shown(batchSize)}`);
     }
     if (loss !== 'crossEntropy' && loss !== 'mse') {
-      throw new TypeError(`Sequential.compile: loss must be 'crossEntropy' or 'mse'; got ${JSON.stringify(loss)}`);
+      throw new TypeError(`Sequential.compile: loss must be 'crossEntropy' or 'mse'; got ${shown(loss)}`);
     }
     if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
       throw new TypeError('Sequential.compile: optimizer must be an SGD, Adam or AdamW instance');
