@@ -189,15 +189,24 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
         return d;
       };
       const xBad = { data: bad(x), shape: x.shape };
+      const wBad = { data: bad(w), shape: w.shape };
       const dyBad = { data: bad(dy), shape: dy.shape };
       const sums = convSums(g);
 
-      it('in x (forward and filter gradient), in dy (input gradient), then clean calls', () => {
+      it('in x, w and dy, then clean calls', () => {
         expectClose(conv2d(xBad, w, null, convOptions(g)).data, refConvForward(g, f64(xBad.data), f64(w.data), null), tolFor(sums.forward), 'y');
         expectClose(conv2dBackwardFilter(xBad, dy, wShape(g), convOptions(g)).data,
           refConvBackwardFilter(g, f64(xBad.data), f64(dy.data)), tolFor(sums.filter), 'dw');
         expectClose(conv2dBackwardInput(dyBad, w, xShape(g), convOptions(g)).data,
           refConvBackwardInput(g, f64(dyBad.data), f64(w.data)), tolFor(sums.input), 'dx');
+        // Non-finite weights (forward, input gradient) and dy (filter gradient), which the
+        // padding's zeros would turn into NaN were padded taps not skipped (see the hand-worked
+        // case below).
+        expectClose(conv2d(x, wBad, null, convOptions(g)).data, refConvForward(g, f64(x.data), f64(wBad.data), null), tolFor(sums.forward), 'y, w non-finite');
+        expectClose(conv2dBackwardFilter(x, dyBad, wShape(g), convOptions(g)).data,
+          refConvBackwardFilter(g, f64(x.data), f64(dyBad.data)), tolFor(sums.filter), 'dw, dy non-finite');
+        expectClose(conv2dBackwardInput(dy, wBad, xShape(g), convOptions(g)).data,
+          refConvBackwardInput(g, f64(dy.data), f64(wBad.data)), tolFor(sums.input), 'dx, w non-finite');
         expectClose(conv2d(x, w, null, convOptions(g)).data, refConvForward(g, f64(x.data), f64(w.data), null), tolFor(sums.forward), 'clean y');
         expectClose(conv2dBackwardFilter(x, dy, wShape(g), convOptions(g)).data,
           refConvBackwardFilter(g, f64(x.data), f64(dy.data)), tolFor(sums.filter), 'clean dw');
@@ -206,6 +215,36 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
       });
     },
   );
+
+  // Hand-worked: a batch of 2 of 2×2 inputs of ones, a 3×3 kernel, padding 1; taps that fall in the
+  // padding are skipped, as PyTorch 1.13's oneDNN path (batches from 2) does: it gives these values,
+  // but for the depthwise filter gradient, whose kernel at this tiny size multiplies the padding's
+  // zeros (NaN; at 8×8 it skips them too), as does its batch-1 im2col path (README, "Where
+  // implementations differ"). Channel 0's top-left weight is Inf: tap (0, 0) of output (oh, ow) reads input
+  // (oh − 1, ow − 1), which exists only for output (1, 1): y = [4, 4, 4, Inf] from channel 0 (every
+  // window holds all four inputs), plus 4 from channel 1 without groups. Filter gradient with
+  // dy[0] = Inf (output (0, 0)) on channel 0: tap (kh, kw) meets an input there only when kh and kw
+  // are 1 or 2 (Inf); elsewhere the sum over the other outputs, which is what channel 1 (dy ones)
+  // gives for every tap: the number of outputs that meet an input, [1, 2, 1] ⊗ [1, 2, 1].
+  it.each([1, 2])('non-finite values meet no padding: padded taps are skipped (groups %i)', (groups) => {
+    const ones = (n: number) => new Float32Array(n).fill(1);
+    const x = { data: ones(16), shape: [2, 2, 2, 2] };
+    const wData = ones(groups === 1 ? 36 : 18);
+    wData[0] = Infinity;
+    const w = { data: wData, shape: groups === 1 ? [2, 2, 3, 3] : [2, 1, 3, 3] };
+    const y = conv2d(x, w, null, { padding: 1, groups });
+    const c = groups === 1 ? 8 : 4;
+    const image = [c, c, c, Infinity, c, c, c, c];
+    expect(Array.from(y.data)).toEqual([...image, ...image]);
+    const dyData = ones(16);
+    dyData[0] = Infinity;
+    const dw = conv2dBackwardFilter(x, { data: dyData, shape: [2, 2, 2, 2] }, w.shape, { padding: 1, groups });
+    // Image 1 adds the finite pattern once more; without groups dw[co][ci] pairs dy channel co
+    // with x channel ci.
+    const inf = [2, 4, 2, 4, Infinity, Infinity, 2, Infinity, Infinity];
+    const fin = [2, 4, 2, 4, 8, 4, 2, 4, 2];
+    expect(Array.from(dw.data)).toEqual(groups === 1 ? [...inf, ...inf, ...fin, ...fin] : [...inf, ...fin]);
+  });
 
   // Hand-worked, and what PyTorch 1.13 gives: a depthwise 1×2 kernel, stride 1, no padding, on rows
   // of 5 (4 outputs, enough for the SIMD row kernels): dx[iw] = w[0]·dy[iw] + w[1]·dy[iw − 1] over

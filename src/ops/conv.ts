@@ -5,6 +5,7 @@ import {
   convTranspose2dGeometry, shapeText, type Conv2dOptions, type ConvGeometry, type ConvTranspose2dOptions,
 } from '../shapes.js';
 import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
+import * as reference from '../reference/index.js';
 import { checkBias, run } from './run.js';
 
 /** Depthwise convolutions' kernels are bound by reading x: `run` hands them a chunk of images at a
@@ -17,6 +18,26 @@ function imageChunks(g: ConvGeometry): { planes: number; batch: (count: number) 
   return { planes: depthwise ? g.N : 1, batch: (count) => (depthwise ? count : g.N) };
 }
 
+// The padding's zeros and non-finite values. The WASM kernels read a zero-padded copy of x and
+// multiply its zeros like any input, so 0 · ±Infinity or NaN makes NaN; PyTorch's usual CPU paths
+// (oneDNN from batch 2, its depthwise forward) skip the padded taps and leave those outputs finite,
+// as the reference kernels do. The two part only where a non-finite value meets the padding: a
+// weight in a padded forward (a scan of the weights finds it before any work), or dy at an output
+// whose window reaches the padding in the filter gradient (which then leaves NaN in dw: the small
+// dw is checked after the kernel). Those calls are computed again by the reference kernels.
+
+const padded = (g: ConvGeometry) => g.pH > 0 || g.pW > 0;
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!(a[i] - a[i] === 0)) return false;
+  return true;
+}
+
+function anyNaN(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return true;
+  return false;
+}
+
 /** y = conv2d(x [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW]) + bias [Cout]. */
 export function conv2d(
   x: TensorLike, weight: TensorLike, bias?: TensorLike | null, options?: Conv2dOptions,
@@ -27,6 +48,11 @@ export function conv2d(
   const g = conv2dGeometry(op, x.shape, weight.shape, convParams(op, options));
   const b = checkBias(op, bias, g.Cout);
   const shape = convOutputShape(g);
+  if (padded(g) && !allFinite(weight.data)) {
+    const y = new Float32Array(sizeOf(shape));
+    reference.conv2d_forward(y, x.data, weight.data, b, ...convArgs(g));
+    return new Tensor(y, shape);
+  }
   const { planes, batch } = imageChunks(g);
   const [y] = run([x.data, weight.data, b], [{ size: sizeOf(shape) }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
@@ -67,8 +93,12 @@ export function conv2dBackwardFilter(
   const [dw] = run([x.data, dy.data], [{ size: sizeOf(weightShape), zero: true, whole: true }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
     (k, [dw, x, dy], scratch, images) => k.conv2d_backward_filter(dw, x, dy, scratch, ...convArgs(g, batch(images))),
-    planes);
-  return new Tensor(dw as Float32Array, weightShape);
+    planes) as Float32Array[];
+  if (padded(g) && anyNaN(dw)) {
+    dw.fill(0);
+    reference.conv2d_backward_filter(dw, x.data, dy.data, ...convArgs(g));
+  }
+  return new Tensor(dw, weightShape);
 }
 
 /** dL/dbias [C] of conv2d: dy [N, C, H, W] summed over N, H and W. */
