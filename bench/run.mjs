@@ -32,6 +32,7 @@ const selected = (id) => !only || only.has(id.toUpperCase());
 const partial = args.quick || args.tiny || only !== null;
 const log = (line) => process.stderr.write(`${line}\n`);
 
+const measuredRevision = revision();
 const api = await import('../dist/index.js').catch((e) => ({ loadError: `cannot import dist/index.js: ${e.message}` }));
 
 /** Why each of our backends cannot run here (absent when it can). */
@@ -143,7 +144,9 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
 let lenet = null;
 if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log });
 
-/** The commit measured, and whether the built sources differed from it. */
+/** The commit measured, and whether the built sources differed from it: taken when the run
+ *  starts, just after `npm run bench` built dist/, not when it ends (an edit made during the run is
+ *  not what was measured). */
 function revision() {
   try {
     const git = (a) => execFileSync('git', a, { cwd: here, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -163,7 +166,7 @@ const machine = {
   date: new Date().toISOString(),
   command,
   execArgv: process.execArgv.join(' '),
-  revision: revision(),
+  revision: measuredRevision,
 };
 const { terminal, markdown } = renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial });
 process.stdout.write(`${terminal}\n`);
