@@ -24,7 +24,8 @@ function imageChunks(g: ConvGeometry): { planes: number; batch: (count: number) 
 // as the reference kernels do. The two part only where a non-finite value meets the padding: a
 // weight in a padded forward (a scan of the weights finds it before any work), or dy at an output
 // whose window reaches the padding in the filter gradient (which then leaves NaN in dw: the small
-// dw is checked after the kernel). Those calls are computed again by the reference kernels.
+// dw is checked after the kernel, and only then dy's border). Those calls are computed again by
+// the reference kernels.
 
 const padded = (g: ConvGeometry) => g.pH > 0 || g.pW > 0;
 
@@ -36,6 +37,24 @@ function allFinite(a: Float32Array): boolean {
 function anyNaN(a: Float32Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return true;
   return false;
+}
+
+/** Whether dy (N, Cout, Hout, Wout) holds ±Infinity or NaN at an output whose window reaches
+ *  into the padding. */
+function nonFiniteAtBorder(dy: Float32Array, g: ConvGeometry): boolean {
+  const border = (n: number, s: number, p: number, k: number, d: number, size: number) =>
+    Array.from({ length: n }, (_, o) => o * s - p < 0 || o * s - p + (k - 1) * d >= size);
+  const { Hout, Wout } = g;
+  const rows = border(Hout, g.sH, g.pH, g.kH, g.dH, g.H);
+  const cols = border(Wout, g.sW, g.pW, g.kW, g.dW, g.W).flatMap((b, ow) => (b ? [ow] : []));
+  let sum = 0; // Σ v · 0 over the border: NaN once a v is not finite
+  for (let oh = 0; oh < Hout; oh++) {
+    for (let at = oh * Wout; at < dy.length; at += Hout * Wout) {
+      if (rows[oh]) for (let ow = 0; ow < Wout; ow++) sum += dy[at + ow] * 0;
+      else for (let c = 0; c < cols.length; c++) sum += dy[at + cols[c]] * 0;
+    }
+  }
+  return sum !== 0;
 }
 
 /** y = conv2d(x [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW]) + bias [Cout]. */
@@ -94,7 +113,7 @@ export function conv2dBackwardFilter(
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
     (k, [dw, x, dy], scratch, images) => k.conv2d_backward_filter(dw, x, dy, scratch, ...convArgs(g, batch(images))),
     planes) as Float32Array[];
-  if (padded(g) && anyNaN(dw)) {
+  if (padded(g) && anyNaN(dw) && nonFiniteAtBorder(dy.data, g)) {
     dw.fill(0);
     reference.conv2d_backward_filter(dw, x.data, dy.data, ...convArgs(g));
   }
