@@ -29,8 +29,11 @@ function imageChunks(g: ConvGeometry): { planes: number; batch: (count: number) 
 
 const padded = (g: ConvGeometry) => g.pH > 0 || g.pW > 0;
 
+/** Neither ±Infinity nor NaN: v − v is then 0, else NaN. */
+const finite = (v: number) => v - v === 0;
+
 function allFinite(a: Float32Array): boolean {
-  for (let i = 0; i < a.length; i++) if (!(a[i] - a[i] === 0)) return false;
+  for (let i = 0; i < a.length; i++) if (!finite(a[i])) return false;
   return true;
 }
 
@@ -42,19 +45,15 @@ function anyNaN(a: Float32Array): boolean {
 /** Whether dy (N, Cout, Hout, Wout) holds ±Infinity or NaN at an output whose window reaches
  *  into the padding. */
 function nonFiniteAtBorder(dy: Float32Array, g: ConvGeometry): boolean {
-  const border = (n: number, s: number, p: number, k: number, d: number, size: number) =>
-    Array.from({ length: n }, (_, o) => o * s - p < 0 || o * s - p + (k - 1) * d >= size);
   const { Hout, Wout } = g;
-  const rows = border(Hout, g.sH, g.pH, g.kH, g.dH, g.H);
-  const cols = border(Wout, g.sW, g.pW, g.kW, g.dW, g.W).flatMap((b, ow) => (b ? [ow] : []));
-  let sum = 0; // Σ v · 0 over the border: NaN once a v is not finite
-  for (let oh = 0; oh < Hout; oh++) {
-    for (let at = oh * Wout; at < dy.length; at += Hout * Wout) {
-      if (rows[oh]) for (let ow = 0; ow < Wout; ow++) sum += dy[at + ow] * 0;
-      else for (let c = 0; c < cols.length; c++) sum += dy[at + cols[c]] * 0;
-    }
+  const border = (o: number, s: number, p: number, k: number, d: number, size: number) =>
+    o * s - p < 0 || o * s - p + (k - 1) * d >= size;
+  for (let i = 0; i < dy.length; i++) {
+    if (finite(dy[i])) continue;
+    const ow = i % Wout, oh = Math.floor(i / Wout) % Hout;
+    if (border(oh, g.sH, g.pH, g.kH, g.dH, g.H) || border(ow, g.sW, g.pW, g.kW, g.dW, g.W)) return true;
   }
-  return sum !== 0;
+  return false;
 }
 
 /** y = conv2d(x [N, Cin, H, W], weight [Cout, Cin/groups, kH, kW]) + bias [Cout]. */
