@@ -30,7 +30,7 @@ function parseRun(commit, text) {
   const measured = /wasm-cnn at ([0-9a-f]+)( with uncommitted changes)?/.exec(text);
   const date = /- Date: (\S+?)T(\d\d:\d\d)/.exec(text);
   const targets = (tableAfter(text, 'Issue 3 targets, judged on this run') ?? [])
-    .map(([target, value, verdict]) => ({ target, value, met: verdict === 'met' }));
+    .map(([target, value, verdict, machine]) => ({ target, value, met: verdict === 'met', machine }));
   const torch = (tableAfter(text, 'LeNet-5 training step') ?? []).find((r) => /pytorch/i.test(r[1] ?? ''));
   return {
     commit,
@@ -57,7 +57,8 @@ export function history() {
     'git history; regenerate rather than edit. Each run judged the targets of issue 3 on its own',
     'numbers (medians through the public API; peers in the same process). PyTorch\'s LeNet step, timed',
     `in the same run, shows how fast the machine was going: the same PyTorch build took ${spread(runs.map((r) => r.torchMs))} ms.`,
-    'A run with "+" after its commit measured uncommitted changes.',
+    'A run with "+" after its commit measured uncommitted changes. Runs since bench/probe.mjs also',
+    'give, for each miss, the machine\'s speed while its row was measured (1.00: its fastest in that run).',
     '',
     '## Runs',
     '',
@@ -65,7 +66,8 @@ export function history() {
     '| --- | --- | --- | ---: | ---: | --- |',
   ];
   for (const r of runs) {
-    const missed = r.targets.filter((t) => !t.met).map((t) => `${t.target} (${t.value})`);
+    const missed = r.targets.filter((t) => !t.met)
+      .map((t) => `${t.target} (${t.value}${t.machine && t.machine !== '—' ? `; machine speed ${t.machine}` : ''})`);
     lines.push(`| ${r.commit} | ${r.measured} | ${r.when} | ${r.torchMs} | ${r.targets.length - missed.length} / ${r.targets.length} | ${missed.join('; ') || '—'} |`);
   }
   // Per target: how often it was met, and the spread of what was measured.

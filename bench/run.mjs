@@ -16,6 +16,7 @@ import { OUR_BACKENDS, TF_BACKENDS, OPS, prepareOurs, prepareTf, loadTf, failure
 import { compareToReference } from './check.mjs';
 import { benchLenet } from './lenet.mjs';
 import { renderReport } from './report.mjs';
+import { loadProbe } from './probe.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values: args } = parseArgs({
@@ -51,6 +52,14 @@ for (const name of OUR_BACKENDS) {
 }
 
 const { tf, info: tfInfo } = await loadTf();
+const probe = await loadProbe(path.join(here, '..', 'build', 'simd.wasm'));
+if (probe.error) log(probe.error);
+/** Contenders of one row and the probe, measured together; the probe's median goes to `into`. */
+async function measureWithProbe(contenders, into) {
+  const measured = await measureRounds(probe.fn ? [...contenders, probe] : contenders, settings);
+  if (probe.fn) into.probe = measured.pop();
+  return measured;
+}
 
 /**
  * Prepares one contender on one op: a table cell when it cannot run, else a contender for
@@ -125,7 +134,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
     const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
     for (const key of order) row.cells[key] = await prepareContender(key, op, w, inputs);
     const contenders = order.filter((key) => row.cells[key].fn);
-    const measured = await measureRounds(contenders.map((key) => row.cells[key]), settings);
+    const measured = await measureWithProbe(contenders.map((key) => row.cells[key]), row);
     contenders.forEach((key, i) => { row.cells[key] = row.cells[key].cell(measured[i]); });
     for (const [key, cell] of Object.entries(row.cells)) {
       log(`${w.id} ${op} ${key}: ${cell.status === 'ok' ? `${cell.medianMs.toFixed(3)} ms (${cell.samples.length} samples)` : `${cell.status}: ${cell.message}`}`);
@@ -142,7 +151,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
 }
 
 let lenet = null;
-if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log });
+if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, measure: measureWithProbe });
 
 /** The commit measured, and whether the built sources differed from it: taken when the run
  *  starts, just after `npm run bench` built dist/, not when it ends (an edit made during the run is
@@ -168,7 +177,7 @@ const machine = {
   execArgv: process.execArgv.join(' '),
   revision: measuredRevision,
 };
-const { terminal, markdown } = renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial });
+const { terminal, markdown } = renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial, probe });
 process.stdout.write(`${terminal}\n`);
 
 const out = args.out ?? (partial ? path.join(os.tmpdir(), 'wasm-cnn-bench-RESULTS.md') : path.join(here, 'RESULTS.md'));

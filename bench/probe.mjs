@@ -1,0 +1,44 @@
+// The machine gauge. This VM's speed drifts: its two vCPUs share one core, and a neighbour busy on
+// the other one slows every contender here by up to 2× for seconds at a time. Ratios between
+// contenders of one row survive that (they take turns in the same rounds); an absolute figure such
+// as issue 3's 25 GFLOP/s does not, and cannot tell a slow machine from a slow kernel. So every
+// row also times this probe among its contenders, in the same rounds: one fixed matrix product
+// (64×256 by 256×256, 8.4 MFLOP, in cache) on our simd build, instantiated on its own from
+// build/simd.wasm so that it shares no state with the contenders. Its median per row, against its
+// fastest row of the run, says how fast the machine was going while that row was measured.
+import fs from 'node:fs';
+
+const M = 64;
+const N = 256;
+const K = 256;
+export const PROBE_FLOPS = 2 * M * N * K;
+
+/** { name, fn } for measureRounds, or { error } when the build cannot be loaded. */
+export async function loadProbe(wasmPath) {
+  try {
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const { instance } = await WebAssembly.instantiate(fs.readFileSync(wasmPath), {
+      env: { memory, abort: () => { throw new Error('probe: the kernel aborted'); } },
+    });
+    const k = instance.exports;
+    let top = (k.heap_base() + 63) & ~63;
+    const alloc = (floats) => {
+      const p = top;
+      top += (floats * 4 + 63) & ~63;
+      return p;
+    };
+    const a = alloc(M * K);
+    const b = alloc(K * N);
+    const c = alloc(M * N);
+    const scratch = alloc(k.sgemm_scratch_bytes(M, N, K) / 4);
+    const pages = Math.ceil(top / 65536) - memory.buffer.byteLength / 65536;
+    if (pages > 0) memory.grow(pages);
+    const f = new Float32Array(memory.buffer);
+    const fill = (p, n) => { for (let i = 0; i < n; i++) f[p / 4 + i] = ((i * 7919) % 1000) / 1000 - 0.5; };
+    fill(a, M * K);
+    fill(b, K * N);
+    return { name: 'machine probe', fn: () => k.sgemm(M, N, K, a, K, 1, b, N, 1, c, N, 0, scratch) };
+  } catch (e) {
+    return { error: `machine probe unavailable: ${e.message}` };
+  }
+}
