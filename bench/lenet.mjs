@@ -3,7 +3,7 @@
 // same network written with core ops and trained through optimizer.minimize (tf.variableGrads).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { median } from './timing.mjs';
+import { measureRounds, median } from './timing.mjs';
 import { OUR_BACKENDS, TF_BACKENDS, failure } from './contenders.mjs';
 import { randomData, rng } from './workloads.mjs';
 
@@ -138,8 +138,8 @@ async function contender(model, key, enter, build, unavailable) {
   };
 }
 
-/** `measure(contenders, into)` is measureRounds, with the machine probe's median put in `into`. */
-export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, measure }) {
+/** `probe`: the machine probe (probe.mjs) for measureRounds' gauges, if any. */
+export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, probe }) {
   const data = batch();
   const entries = [];
   for (const key of OUR_BACKENDS) {
@@ -165,8 +165,7 @@ export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, lo
     }
   };
   timeTorch();
-  const suite = {};
-  const measured = await measure(timed, suite);
+  const measured = await measureRounds(timed, settings, probe);
   timeTorch();
   const results = entries.map((e) => (e.fn ? e.result(measured[timed.indexOf(e)]) : e));
   results.push(torchError
@@ -179,7 +178,6 @@ export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, lo
   return {
     batch: BATCH,
     results,
-    probe: suite.probe,
     about: [
       'LeNet-5 as in issue 4: Conv2d(1,6,5) ReLU MaxPool2d(2) Conv2d(6,16,5) ReLU MaxPool2d(2) Flatten Linear(256,120) ReLU Linear(120,84) ReLU Linear(84,10); one timed call = one training step on a fixed random batch of 64 (forward, cross-entropy, backward, SGD momentum update), the loss read back as a number.',
       `PyTorch: the same nn.Sequential, torch.optim.SGD and cross_entropy, one thread (torch.set_num_threads(1)), ${results.find((r) => r.key === 'torch')?.version ? `version ${results.find((r) => r.key === 'torch').version}, ` : ''}timed by bench/pytorch_lenet.py in a child process for maxTime seconds just before and just after the rounds, its samples pooled.`,

@@ -1,11 +1,11 @@
-// The machine gauge. This VM's speed drifts: its two vCPUs share one core, and a neighbour busy on
-// the other one slows every contender here by up to 2× for seconds at a time. Ratios between
-// contenders of one row survive that (they take turns in the same rounds); an absolute figure such
-// as issue 3's 25 GFLOP/s does not, and cannot tell a slow machine from a slow kernel. So every
-// row also times this probe among its contenders, in the same rounds: one fixed matrix product
-// (64×256 by 256×256, 8.4 MFLOP, in cache) on our simd build, instantiated on its own from
-// build/simd.wasm so that it shares no state with the contenders. Its median per row, against its
-// fastest row of the run, says how fast the machine was going while that row was measured.
+// The machine gauge. This VM's speed drifts: its two vCPUs share one core, and work on the other
+// one (a neighbour's, or a garbage collector's) slows every contender here by up to 2× for seconds
+// at a time. Ratios between contenders of one row mostly survive that (they take turns in the same
+// rounds); an absolute figure such as issue 3's 25 GFLOP/s does not, and cannot tell a slow
+// machine from a slow kernel. So measureRounds (timing.mjs) frames every turn of every contender
+// with gauges of this probe: one fixed matrix product (64×256 by 256×256, 8.4 MFLOP, in cache) on
+// our simd build, instantiated on its own from build/simd.wasm so that it shares no state with the
+// contenders. The report divides the run's fastest gauge by each contender's.
 import fs from 'node:fs';
 
 const M = 64;

@@ -67,14 +67,14 @@ function ratio(row, ours, peer) {
   return fmtRatio(b.medianMs / a.medianMs);
 }
 
-/** The machine probe (probe.mjs) of each row and of the LeNet suite: `speed(x)` is its fastest
- *  median in this run divided by its median while x was measured (1.00: as fast as the machine went
- *  in this run), `best` that fastest median in ms. */
+/** The machine's speed around each contender's samples, from the probe's gauges (timing.mjs):
+ *  `speed(cell)` is the fastest gauge median of any contender in this run divided by the cell's
+ *  (1.00: the machine as fast as it went in this run), `best` that fastest median in ms. */
 function machineSpeed(rows, lenet) {
-  const ms = (x) => (x?.probe?.error ? NaN : x?.probe?.medianMs);
-  const seen = [...rows, ...(lenet ? [lenet] : [])].map(ms).filter(Number.isFinite);
+  const seen = [...rows.flatMap((r) => Object.values(r.cells)), ...(lenet?.results ?? [])]
+    .map((c) => c?.probeMs).filter(Number.isFinite);
   const best = seen.length ? Math.min(...seen) : NaN;
-  return { best, speed: (x) => (Number.isFinite(ms(x)) ? (best / ms(x)).toFixed(2) : '—') };
+  return { best, speed: (cell) => (Number.isFinite(cell?.probeMs) ? (best / cell.probeMs).toFixed(2) : '—') };
 }
 
 /** The targets of issue 3, each judged on this run's numbers only, with the machine's speed then. */
@@ -88,11 +88,11 @@ function targets(rows, speed) {
     const b = row.cells[peer];
     const what = `${id} ${op}: ${LABELS[ours]} ≥ ${goal}× ${LABELS[peer]}`;
     if (a?.status !== 'ok' || b?.status !== 'ok') {
-      out.push([what, 'not measured', `${[a, b].filter((c) => c?.status !== 'ok').map((c) => c?.status ?? 'not run').join(', ')}`, speed(row)]);
+      out.push([what, 'not measured', `${[a, b].filter((c) => c?.status !== 'ok').map((c) => c?.status ?? 'not run').join(', ')}`, '—']);
       return;
     }
     const r = b.medianMs / a.medianMs;
-    out.push([what, fmtRatio(r), r >= goal ? 'met' : 'NOT met', speed(row)]);
+    out.push([what, fmtRatio(r), r >= goal ? 'met' : 'NOT met', `${speed(a)} / ${speed(b)}`]);
   };
   for (const id of ['C1', 'C2', 'C3', 'C4']) speedup(id, 'conv2d', 'simd', 'tf-wasm', 1);
   for (const id of ['C1', 'C3']) speedup(id, 'conv2d', 'relaxed-simd', 'tf-wasm', 1.25);
@@ -102,8 +102,8 @@ function targets(rows, speed) {
     if (!row) continue;
     const c = row.cells.simd;
     const what = `${id} conv2dBackwardFilter: simd ≥ 25 GFLOP/s`;
-    if (c?.status !== 'ok') out.push([what, 'not measured', c?.status ?? 'not run', speed(row)]);
-    else out.push([what, `${gflops(row, c).toFixed(1)} GFLOP/s`, gflops(row, c) >= 25 ? 'met' : 'NOT met', speed(row)]);
+    if (c?.status !== 'ok') out.push([what, 'not measured', c?.status ?? 'not run', '—']);
+    else out.push([what, `${gflops(row, c).toFixed(1)} GFLOP/s`, gflops(row, c) >= 25 ? 'met' : 'NOT met', speed(c)]);
   }
   for (const [id, kind] of [['P1', 'maxPool2d'], ['P2', 'avgPool2d']]) {
     speedup(id, kind, 'simd', 'tf-wasm', 1);
@@ -137,10 +137,8 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
   const notes = new Notes();
   const label = (row) => [row.workload.id, row.op];
   const { best, speed } = machineSpeed(rows, lenet);
-  const times = table(
-    ['id', 'op', ...COLUMNS.map((k) => LABELS[k]), 'machine speed'],
-    rows.map((r) => [...label(r), ...COLUMNS.map((k) => timeCell(r, k, notes)), speed(r)]),
-  );
+  const times = table(['id', 'op', ...COLUMNS.map((k) => LABELS[k])], rows.map((r) => [...label(r), ...COLUMNS.map((k) => timeCell(r, k, notes))]));
+  const speeds = table(['id', 'op', ...COLUMNS.map((k) => LABELS[k])], rows.map((r) => [...label(r), ...COLUMNS.map((k) => speed(r.cells[k]))]));
   const convRows = rows.filter((r) => r.flops !== null);
   const gf = table(
     ['id', 'op', 'GFLOP', ...COLUMNS.map((k) => LABELS[k])],
@@ -150,7 +148,7 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     ['id', 'op', 'ours', ...PEERS.map((p) => `vs ${LABELS[p]}`)],
     rows.flatMap((r) => OURS.map((o) => [...label(r), LABELS[o], ...PEERS.map((p) => ratio(r, o, p))])),
   );
-  const goal = table(['target (issue 3)', 'measured', 'verdict', 'machine speed'], targets(rows, speed));
+  const goal = table(['target (issue 3)', 'measured', 'verdict', 'machine speed (ours / peer)'], targets(rows, speed));
   const lenetT = lenet ? lenetTable(lenet, notes) : null;
 
   const tfWasm = tfInfo.wasmError
@@ -167,7 +165,7 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); every function is first called once and warmed up (V8 tiers WASM and JS up in the background); then, so that a slow patch of this shared machine does not land on one contender alone, the contenders of an op (or of the LeNet step) take turns in ${settings.rounds} round-robin rounds, each giving every contender one benchmark.js run of maxTime / rounds seconds, in an order rotated by one each round. The figure is the MEDIAN of a contender's benchmark.js samples (stats.sample) pooled over all rounds. Functions whose first call exceeds slowCall are sampled apart from the rounds, fewer times (n shown when under 3).`,
     ...(unavailable.length ? [`- Our backends not run: ${unavailable.join('; ')}`] : []),
     Number.isFinite(best)
-      ? `- Machine probe (bench/probe.mjs): fastest row median ${fmtMs(best)} ms (${(PROBE_FLOPS / (best * 1e6)).toFixed(1)} GFLOP/s)`
+      ? `- Machine probe (bench/probe.mjs): fastest gauge ${fmtMs(best)} ms (${(PROBE_FLOPS / (best * 1e6)).toFixed(1)} GFLOP/s)`
       : `- Machine probe: none${probe?.error ? ` (${probe.error})` : ''}`,
   ];
   const about = [
@@ -175,7 +173,7 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     'TensorFlow.js columns: NHWC tensors made once outside the timed region (layout conversion is not timed); each timed call runs the op inside `tf.tidy`, reads the result with `dataSync()` and disposes it. Ops: `tf.conv2d` (`tf.depthwiseConv2d` for D1, D2); kernels `Conv2DBackpropInput`, `Conv2DBackpropFilter` (`DepthwiseConv2dNativeBackpropInput`, `…Filter`), `MaxPoolGrad`, `AvgPoolGrad` through `tf.engine().runKernel`; `tf.maxPool`, `tf.avgPool`. wasm-cnn\'s `maxPool2d` also returns the argmax indices; TensorFlow.js\'s `maxPool` does not.',
     `Every output is checked against the reference kernels: values off by more than ${RELATIVE_TOLERANCE} × the largest reference magnitude mark the cell WRONG. TensorFlow.js's avgPool leaves padding out of the divisor, so its forward is checked against countIncludePad: false; its AvgPoolGrad divides by the whole window and is checked against countIncludePad: true (PyTorch's default, which wasm-cnn times).`,
     'Conv FLOPs: 2·N·Cout·Hout·Wout·(Cin/groups)·kH·kW for the forward and both gradients. Speed-ups are the peer\'s median time divided by ours (×2 = twice as fast as the peer).',
-    'Machine speed: this shared VM slows down for seconds at a time (a neighbour on the other vCPU of its one core), which moves absolute figures and can move ratios too. Every row therefore also times a fixed piece of work among its contenders, in the same rounds (bench/probe.mjs: a 64×256×256 matrix product in cache on the simd build); the column is that probe\'s fastest median in this run divided by its median during the row: 1.00 is the machine at its fastest in this run, 0.70 means the row ran about 30% slower than it would have then. It explains figures; no verdict uses it.',
+    'Machine speed: this shared VM slows down for seconds at a time (whatever else runs on the other vCPU of its one core: a neighbour, or this process\'s own garbage collector), which moves absolute figures and, when it strikes one contender\'s turns more than another\'s, ratios too. So every turn of every contender is framed by two gauges: the median time of a few calls of a fixed piece of work (bench/probe.mjs: a 64×256×256 matrix product in cache on the simd build). A cell\'s machine speed is the fastest gauge median of any cell in this run divided by its own: 1.00 is the machine at its fastest in this run, 0.70 means that contender ran about 30% slower than it would have then (the probe works in cache, so it may miss a slowdown of memory traffic alone). It explains figures; no verdict uses it.',
   ];
 
   const sections = [
@@ -183,10 +181,11 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     ...(convRows.length ? [['Convolutions: GFLOP/s (from the median)', gf]] : []),
     ...(rows.length ? [['Speed-ups of our builds over each peer (same run)', ratios]] : []),
     ...(rows.length ? [['Issue 3 targets, judged on this run', goal]] : []),
+    ...(rows.length && Number.isFinite(best) ? [['Machine speed during each contender\'s turns', speeds]] : []),
     ...(lenetT ? [[`LeNet-5 training step (batch ${lenet.batch}, SGD lr 0.01 momentum 0.9, cross-entropy)`, lenetT]] : []),
   ];
   const lenetAbout = lenet
-    ? [...lenet.about, `Machine speed during the LeNet rounds: ${speed(lenet)} (the probe, as in the ops table; PyTorch runs in a child process outside the rounds).`]
+    ? [...lenet.about, `Machine speed during each contender's turns (as for the ops): ${lenet.results.filter((r) => Number.isFinite(r.probeMs)).map((r) => `${LABELS[r.key]} ${speed(r)}`).join(', ') || 'not gauged'}; PyTorch runs in a child process outside the rounds.`]
     : ['LeNet: not run (filtered out by --only).'];
   const noteLines = notes.list.map((n, i) => `[${i + 1}] ${n}`);
 

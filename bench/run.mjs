@@ -54,12 +54,6 @@ for (const name of OUR_BACKENDS) {
 const { tf, info: tfInfo } = await loadTf();
 const probe = await loadProbe(path.join(here, '..', 'build', 'simd.wasm'));
 if (probe.error) log(probe.error);
-/** Contenders of one row and the probe, measured together; the probe's median goes to `into`. */
-async function measureWithProbe(contenders, into) {
-  const measured = await measureRounds(probe.fn ? [...contenders, probe] : contenders, settings);
-  if (probe.fn) into.probe = measured.pop();
-  return measured;
-}
 
 /**
  * Prepares one contender on one op: a table cell when it cannot run, else a contender for
@@ -134,7 +128,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
     const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
     for (const key of order) row.cells[key] = await prepareContender(key, op, w, inputs);
     const contenders = order.filter((key) => row.cells[key].fn);
-    const measured = await measureWithProbe(contenders.map((key) => row.cells[key]), row);
+    const measured = await measureRounds(contenders.map((key) => row.cells[key]), settings, probe.fn && probe);
     contenders.forEach((key, i) => { row.cells[key] = row.cells[key].cell(measured[i]); });
     for (const [key, cell] of Object.entries(row.cells)) {
       log(`${w.id} ${op} ${key}: ${cell.status === 'ok' ? `${cell.medianMs.toFixed(3)} ms (${cell.samples.length} samples)` : `${cell.status}: ${cell.message}`}`);
@@ -151,7 +145,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
 }
 
 let lenet = null;
-if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, measure: measureWithProbe });
+if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, probe: probe.fn && probe });
 
 /** The commit measured, and whether the built sources differed from it: taken when the run
  *  starts, just after `npm run bench` built dist/, not when it ends (an edit made during the run is

@@ -6,6 +6,8 @@
 // order rotated by one each round; a contender's samples from all rounds are pooled, and their
 // median (not benchmark.js's mean) is what we report. Functions slower than `slowCall` keep a
 // budget of their own outside the rounds, where they would otherwise dominate.
+// Given a probe (probe.mjs), every turn of a contender is framed by two gauges, each the median of
+// a few single calls of the probe: how fast the machine was going around that contender's samples.
 import Benchmark from 'benchmark';
 
 /** Settings of a full run and of `--quick`. Times in seconds. */
@@ -66,15 +68,32 @@ async function prepare(c, settings) {
   return { first, samples: [], warmupCalls: calls, cold: false, done: false };
 }
 
+/** Calls of the probe per gauge; their median time, in seconds, is the gauge. */
+const GAUGE_CALLS = 9;
+
+function gauge(probe) {
+  const times = [];
+  for (let i = 0; i < GAUGE_CALLS; i++) times.push(seconds(probe.fn));
+  return median(times);
+}
+
 /**
  * Measures `contenders` ({ name, fn, enter?, leave? }) against each other. `fn` is synchronous and
  * must do all its work, reading results back included, before it returns; `enter` (may be async)
  * selects what `fn` needs, a backend, before each stretch of calls, and `leave` follows it; neither
- * is timed. Returns, in the contenders' order, { medianMs, samples, warmupCalls, cold } or
- * { error }: what `fn` threw, after which that contender is called no more.
+ * is timed. Returns, in the contenders' order, { medianMs, samples, warmupCalls, cold, probeMs } or
+ * { error }: what `fn` threw, after which that contender is called no more. `probeMs` is the median
+ * of the gauges around the contender's sampling, when a `probe` ({ fn }) is given.
  */
-export async function measureRounds(contenders, settings) {
+export async function measureRounds(contenders, settings, probe) {
   const state = new Map();
+  const gauges = new Map(contenders.map((c) => [c, []]));
+  /** Runs `work` (which samples c) between two gauges; `keep` says whether it did sample. */
+  const gauged = async (c, work, keep = () => true) => {
+    const before = probe ? gauge(probe) : 0;
+    await work();
+    if (probe && keep()) gauges.get(c).push(before, gauge(probe));
+  };
   const attempt = async (c, work) => {
     try {
       await c.enter?.();
@@ -85,7 +104,9 @@ export async function measureRounds(contenders, settings) {
       c.leave?.();
     }
   };
-  for (const c of contenders) await attempt(c, async () => state.set(c, await prepare(c, settings)));
+  for (const c of contenders) {
+    await attempt(c, () => gauged(c, async () => state.set(c, await prepare(c, settings)), () => state.get(c).done));
+  }
   const slice = {
     minSamples: Math.ceil(settings.minSamples / settings.rounds),
     maxTime: settings.maxTime / settings.rounds,
@@ -96,11 +117,13 @@ export async function measureRounds(contenders, settings) {
     for (let i = 0; i < live.length; i++) {
       const c = live[(i + round) % live.length];
       const s = state.get(c);
-      await attempt(c, async () => s.samples.push(...(await sample(c.name, c.fn, s.first, slice))));
+      await attempt(c, () => gauged(c, async () => s.samples.push(...(await sample(c.name, c.fn, s.first, slice)))));
     }
   }
   return contenders.map((c) => {
     const { error, samples, warmupCalls, cold } = state.get(c);
-    return error ? { error } : { medianMs: median(samples) * 1e3, samples, warmupCalls, cold };
+    const g = gauges.get(c);
+    const probeMs = g.length ? median(g) * 1e3 : undefined;
+    return error ? { error } : { medianMs: median(samples) * 1e3, samples, warmupCalls, cold, probeMs };
   });
 }
