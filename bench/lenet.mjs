@@ -138,7 +138,7 @@ async function contender(model, key, enter, build, unavailable) {
   };
 }
 
-/** `probe`: the machine probe (probe.mjs) for measureRounds' gauges, if any. */
+/** `probe`: the machine probe (probe.mjs) for measureRounds' gauges. */
 export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, probe }) {
   const data = batch();
   const entries = [];

@@ -13,7 +13,8 @@ const N = 256;
 const K = 256;
 export const PROBE_FLOPS = 2 * M * N * K;
 
-/** { name, fn } for measureRounds, or { error } when the build cannot be loaded. */
+/** { fn }, one call of the probe, for measureRounds' gauges; or { error } when the build cannot be
+ *  loaded (measureRounds then takes no gauges). */
 export async function loadProbe(wasmPath) {
   try {
     const memory = new WebAssembly.Memory({ initial: 16 });
@@ -37,7 +38,7 @@ export async function loadProbe(wasmPath) {
     const fill = (p, n) => { for (let i = 0; i < n; i++) f[p / 4 + i] = ((i * 7919) % 1000) / 1000 - 0.5; };
     fill(a, M * K);
     fill(b, K * N);
-    return { name: 'machine probe', fn: () => k.sgemm(M, N, K, a, K, 1, b, N, 1, c, N, 0, scratch) };
+    return { fn: () => k.sgemm(M, N, K, a, K, 1, b, N, 1, c, N, 0, scratch) };
   } catch (e) {
     return { error: `machine probe unavailable: ${e.message}` };
   }

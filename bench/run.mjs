@@ -128,7 +128,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
     const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
     for (const key of order) row.cells[key] = await prepareContender(key, op, w, inputs);
     const contenders = order.filter((key) => row.cells[key].fn);
-    const measured = await measureRounds(contenders.map((key) => row.cells[key]), settings, probe.fn && probe);
+    const measured = await measureRounds(contenders.map((key) => row.cells[key]), settings, probe);
     contenders.forEach((key, i) => { row.cells[key] = row.cells[key].cell(measured[i]); });
     for (const [key, cell] of Object.entries(row.cells)) {
       log(`${w.id} ${op} ${key}: ${cell.status === 'ok' ? `${cell.medianMs.toFixed(3)} ms (${cell.samples.length} samples)` : `${cell.status}: ${cell.message}`}`);
@@ -145,7 +145,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
 }
 
 let lenet = null;
-if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, probe: probe.fn && probe });
+if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, probe });
 
 /** The commit measured, and whether the built sources differed from it: taken when the run
  *  starts, just after `npm run bench` built dist/, not when it ends (an edit made during the run is

@@ -83,16 +83,17 @@ function gauge(probe) {
  * selects what `fn` needs, a backend, before each stretch of calls, and `leave` follows it; neither
  * is timed. Returns, in the contenders' order, { medianMs, samples, warmupCalls, cold, probeMs } or
  * { error }: what `fn` threw, after which that contender is called no more. `probeMs` is the median
- * of the gauges around the contender's sampling, when a `probe` ({ fn }) is given.
+ * of the gauges around the contender's sampling, when a `probe` (probe.mjs: { fn }) is given.
  */
 export async function measureRounds(contenders, settings, probe) {
   const state = new Map();
   const gauges = new Map(contenders.map((c) => [c, []]));
   /** Runs `work` (which samples c) between two gauges; `keep` says whether it did sample. */
   const gauged = async (c, work, keep = () => true) => {
-    const before = probe ? gauge(probe) : 0;
+    if (!probe?.fn) return work();
+    const before = gauge(probe);
     await work();
-    if (probe && keep()) gauges.get(c).push(before, gauge(probe));
+    if (keep()) gauges.get(c).push(before, gauge(probe));
   };
   const attempt = async (c, work) => {
     try {
