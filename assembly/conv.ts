@@ -329,9 +329,9 @@ export function conv2d_backward_bias(db: usize, // (C) f32, accumulated
     return;
   }
   for (let c = 0; c < C; c++) {
-    let s: f32 = 0;
+    let s: f64 = 0;
     for (let n = 0; n < N; n++) s += sum(at(dy, (n * C + c) * HW), HW);
-    st(db, c, ld(db, c) + s);
+    st(db, c, <f32>(<f64>ld(db, c) + s));
   }
 }
 

@@ -398,7 +398,7 @@ function columnCounts(cols: usize, W: i32, Wout: i32, kW: i32, sW: i32, pW: i32,
 @inline function windowSum(xp: usize, W: i32, h0: i32, h1: i32, w0: i32, w1: i32): f32 {
   let s: f32 = 0;
   for (let h = h0; h < h1; h++) {
-    s += sum(at(xp, h * W + w0), w1 - w0);
+    s += <f32>sum(at(xp, h * W + w0), w1 - w0);
   }
   return s;
 }

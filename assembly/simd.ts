@@ -146,29 +146,34 @@ export function addScalar(p: usize, v: f32, n: i32): void {
   for (; i < n; i++) st(p, i, ld(p, i) + v);
 }
 
-/** Σ p[i] for i < n, in f32 with sixteen partial sums (four vectors) in the SIMD builds. */
-export function sum(p: usize, n: i32): f32 {
+const SUM_BLOCK = 1024;
+
+/** Σ p[i] for i < n, in f64: the SIMD builds add blocks of up to SUM_BLOCK elements in sixteen f32
+ *  partial sums (four vectors) and each block's total in f64, so long sums (a bias gradient over a
+ *  batch of large planes) keep their precision without giving up vector adds. */
+export function sum(p: usize, n: i32): f64 {
   let i = 0;
-  let s: f32 = 0;
+  let s: f64 = 0;
   if (ASC_FEATURE_SIMD) {
     // Four chains of dependent adds rather than one, so that loads, not add latency, bound it
     // (conv2d_backward_bias alone on LeNet's first layer, both builds: 30 → 15 µs).
-    let acc = f32x4.splat(0), acc1 = acc, acc2 = acc, acc3 = acc;
-    for (; i + 16 <= n; i += 16) {
-      acc = f32x4.add(acc, v128.load(at(p, i)));
-      acc1 = f32x4.add(acc1, v128.load(at(p, i), 16));
-      acc2 = f32x4.add(acc2, v128.load(at(p, i), 32));
-      acc3 = f32x4.add(acc3, v128.load(at(p, i), 48));
+    while (i + 16 <= n) {
+      const end = min(n & ~15, i + SUM_BLOCK);
+      let acc = f32x4.splat(0), acc1 = acc, acc2 = acc, acc3 = acc;
+      for (; i < end; i += 16) {
+        acc = f32x4.add(acc, v128.load(at(p, i)));
+        acc1 = f32x4.add(acc1, v128.load(at(p, i), 16));
+        acc2 = f32x4.add(acc2, v128.load(at(p, i), 32));
+        acc3 = f32x4.add(acc3, v128.load(at(p, i), 48));
+      }
+      acc = f32x4.add(f32x4.add(acc, acc1), f32x4.add(acc2, acc3));
+      s += <f64>(f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) +
+        f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3));
     }
-    acc = f32x4.add(f32x4.add(acc, acc1), f32x4.add(acc2, acc3));
-    for (; i + 4 <= n; i += 4) acc = f32x4.add(acc, v128.load(at(p, i)));
-    s = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) +
-      f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
   }
-  for (; i < n; i++) s += ld(p, i);
+  for (; i < n; i++) s += <f64>ld(p, i);
   return s;
 }
-
 /** Smallest integer ≥ a / b for a ≥ 0, b > 0. */
 // @ts-ignore: decorator
 @inline export function ceilDiv(a: i32, b: i32): i32 {

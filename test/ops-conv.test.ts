@@ -143,6 +143,17 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
     expectClose(conv2dBackwardFilter(x, dy, wShape(g), convOptions(g)).data, c.dw(), tolFor(sums.filter), 'dw');
   });
 
+  it.each([[2, 3, 128, 128], [8, 2, 256, 256]])('backward bias over a long sum, %i×%i×%i×%i: within one ε of the exact sum', (...shape) => {
+    // Tens of thousands of terms per channel, uniform in [-0.75, 1.25), so the sum grows steadily and
+    // a float32 running sum drifts with it (summed so, db was off by up to 11 ε on the scalar build
+    // and 2 ε on the SIMD ones). Blocks of float32 partial sums added in float64 stay within ε.
+    const dy = tensor(shape, rng(11));
+    dy.data.forEach((v, i) => { dy.data[i] = v + 0.25; });
+    const [N, C, H, W] = shape;
+    const exact = refBiasGrad(f64(dy.data), N, C, H * W);
+    expectClose(conv2dBackwardBias(dy).data, exact, { atol: 0, rtol: 2 ** -23 }, 'db');
+  });
+
   it('defaults: stride 1, no padding, dilation 1, groups 1, no bias', () => {
     const g = conv(2, 3, 4, [6, 5], 3);
     const r = rng(7);
