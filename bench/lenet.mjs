@@ -3,7 +3,7 @@
 // same network written with core ops and trained through optimizer.minimize (tf.variableGrads).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { measureRounds, median } from './timing.mjs';
+import { median } from './timing.mjs';
 import { OUR_BACKENDS, TF_BACKENDS, failure } from './contenders.mjs';
 import { randomData, rng } from './workloads.mjs';
 
@@ -87,7 +87,7 @@ function torchPython() {
 }
 
 /** PyTorch times its own steps in a child process (one thread), so it cannot join the rounds:
- *  it runs once just before them and once just after, and its samples are pooled. */
+ *  it runs once just before the first and once just after the last, and its samples are pooled. */
 function torchRun(python, seconds) {
   return JSON.parse(execFileSync(python, [TORCH_SCRIPT, '--seconds', String(seconds)], { encoding: 'utf8' }).trim().split('\n').pop());
 }
@@ -109,8 +109,8 @@ function lenetFailure(e) {
 }
 
 /**
- * One model of the suite: a result row when it cannot be built, else a contender for
- * measureRounds (its `enter` selects its backend) with `result(measured)` to make its row.
+ * One model of the suite: a result row when it cannot be built, else a contender for the rounds
+ * (timing.mjs; its `enter` selects its backend) with `result(measured)` to make its row.
  */
 async function contender(model, key, enter, build, unavailable) {
   if (unavailable) return { model, key, status: 'unavailable', message: unavailable };
@@ -138,8 +138,12 @@ async function contender(model, key, enter, build, unavailable) {
   };
 }
 
-/** `probe`: the machine probe (probe.mjs) for measureRounds' gauges. */
-export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, probe }) {
+/**
+ * The LeNet step's contenders, for the rounds of run.mjs (timing.mjs), with `timeTorch()` to call
+ * just before the first round and just after the last, and `finish(measured)`, given the
+ * contenders' results in order, to make the suite's report.
+ */
+export async function lenetSuite({ api, ourUnavailable, tf, tfInfo, settings, log }) {
   const data = batch();
   const entries = [];
   for (const key of OUR_BACKENDS) {
@@ -164,25 +168,26 @@ export async function benchLenet({ api, ourUnavailable, tf, tfInfo, settings, lo
       torchError = e;
     }
   };
-  timeTorch();
-  const measured = await measureRounds(timed, settings, probe);
-  timeTorch();
-  const results = entries.map((e) => (e.fn ? e.result(measured[timed.indexOf(e)]) : e));
-  results.push(torchError
-    ? { model: TORCH_MODEL, key: 'torch', status: 'error', message: torchError.message }
-    : torchResult(python, torchRuns));
-  for (const r of results) {
-    log(`lenet ${r.key}: ${r.status === 'ok' ? `${r.medianMs.toFixed(2)} ms/step, first loss ${r.firstLoss.toFixed(4)}` : `${r.status}: ${r.message}`}`);
-  }
-  const losses = results.filter((r) => r.status === 'ok').map((r) => `${r.key} ${r.firstLoss.toFixed(3)}`);
-  return {
-    batch: BATCH,
-    results,
-    about: [
-      'LeNet-5 as in issue 4: Conv2d(1,6,5) ReLU MaxPool2d(2) Conv2d(6,16,5) ReLU MaxPool2d(2) Flatten Linear(256,120) ReLU Linear(120,84) ReLU Linear(84,10); one timed call = one training step on a fixed random batch of 64 (forward, cross-entropy, backward, SGD momentum update), the loss read back as a number.',
-      `PyTorch: the same nn.Sequential, torch.optim.SGD and cross_entropy, one thread (torch.set_num_threads(1)), ${results.find((r) => r.key === 'torch')?.version ? `version ${results.find((r) => r.key === 'torch').version}, ` : ''}timed by bench/pytorch_lenet.py in a child process for maxTime seconds just before and just after the rounds, its samples pooled.`,
-      'wasm-cnn: `Sequential.compile({ batchSize: 64, loss: \'crossEntropy\', optimizer: new SGD({ lr: 0.01, momentum: 0.9 }) })`, timed `model.trainStep(x, labels)`. TensorFlow.js: the same network in NHWC written with tfjs-core ops (conv2d + bias add, relu, maxPool, matMul, `tf.losses.softmaxCrossEntropy`), trained by `tf.train.momentum(0.01, 0.9).minimize` (tf.variableGrads), loss read with `dataSync()`; tfjs-layers is not used.',
-      `First-step losses (about ln 10 ≈ 2.303 for an untrained net): ${losses.join(', ') || 'none measured'}.`,
-    ],
+  const finish = (measured) => {
+    const results = entries.map((e) => (e.fn ? e.result(measured[timed.indexOf(e)]) : e));
+    results.push(torchError
+      ? { model: TORCH_MODEL, key: 'torch', status: 'error', message: torchError.message }
+      : torchResult(python, torchRuns));
+    for (const r of results) {
+      log(`lenet ${r.key}: ${r.status === 'ok' ? `${r.medianMs.toFixed(2)} ms/step, first loss ${r.firstLoss.toFixed(4)}` : `${r.status}: ${r.message}`}`);
+    }
+    const losses = results.filter((r) => r.status === 'ok').map((r) => `${r.key} ${r.firstLoss.toFixed(3)}`);
+    const torchVersion = results.find((r) => r.key === 'torch')?.version;
+    return {
+      batch: BATCH,
+      results,
+      about: [
+        'LeNet-5 as in issue 4: Conv2d(1,6,5) ReLU MaxPool2d(2) Conv2d(6,16,5) ReLU MaxPool2d(2) Flatten Linear(256,120) ReLU Linear(120,84) ReLU Linear(84,10); one timed call = one training step on a fixed random batch of 64 (forward, cross-entropy, backward, SGD momentum update), the loss read back as a number.',
+        `PyTorch: the same nn.Sequential, torch.optim.SGD and cross_entropy, one thread (torch.set_num_threads(1)), ${torchVersion ? `version ${torchVersion}, ` : ''}timed by bench/pytorch_lenet.py in a child process for maxTime seconds just before the first round and just after the last, its samples pooled.`,
+        'wasm-cnn: `Sequential.compile({ batchSize: 64, loss: \'crossEntropy\', optimizer: new SGD({ lr: 0.01, momentum: 0.9 }) })`, timed `model.trainStep(x, labels)`. TensorFlow.js: the same network in NHWC written with tfjs-core ops (conv2d + bias add, relu, maxPool, matMul, `tf.losses.softmaxCrossEntropy`), trained by `tf.train.momentum(0.01, 0.9).minimize` (tf.variableGrads), loss read with `dataSync()`; tfjs-layers is not used.',
+        `First-step losses (about ln 10 ≈ 2.303 for an untrained net): ${losses.join(', ') || 'none measured'}.`,
+      ],
+    };
   };
+  return { contenders: timed, timeTorch, finish };
 }

@@ -1,11 +1,13 @@
-// The machine gauge. This VM's speed drifts: its two vCPUs share one core, and work on the other
-// one (a neighbour's, or a garbage collector's) slows every contender here by up to 2× for seconds
-// at a time. Ratios between contenders of one row mostly survive that (they take turns in the same
-// rounds); an absolute figure such as issue 3's 25 GFLOP/s does not, and cannot tell a slow
-// machine from a slow kernel. So measureRounds (timing.mjs) frames every turn of every contender
-// with gauges of this probe: one fixed matrix product (64×256 by 256×256, 8.4 MFLOP, in cache) on
-// our simd build, instantiated on its own from build/simd.wasm so that it shares no state with the
-// contenders. The report divides the run's fastest gauge by each contender's.
+// The machine gauge. This VM's speed drifts: its two vCPUs behave as one core's two hardware
+// threads, and work beside it slows every contender here by up to 2× for seconds to minutes at a
+// time. Work from outside the VM too: the probe alone in a loop, this VM's other vCPU idle and no
+// steal time in /proc/stat, still went from 0.21 to 0.34 ms a call for 20 s at a stretch. Ratios
+// between contenders of one op mostly survive that (they take turns side by side); an absolute
+// figure such as issue 3's 25 GFLOP/s does not, and cannot tell a slow machine from a slow kernel.
+// So the rounds (timing.mjs) frame every turn of every contender with gauges of this probe: one
+// fixed matrix product (64×256 by 256×256, 8.4 MFLOP, in cache) on our simd build, instantiated on
+// its own from build/simd.wasm so that it shares no state with the contenders. The report divides
+// the run's fastest gauge by each contender's.
 import fs from 'node:fs';
 
 const M = 64;
@@ -13,8 +15,8 @@ const N = 256;
 const K = 256;
 export const PROBE_FLOPS = 2 * M * N * K;
 
-/** { fn }, one call of the probe, for measureRounds' gauges; or { error } when the build cannot be
- *  loaded (measureRounds then takes no gauges). */
+/** { fn }, one call of the probe, for the rounds' gauges (timing.mjs); or { error } when the build
+ *  cannot be loaded (the rounds then take no gauges). */
 export async function loadProbe(wasmPath) {
   try {
     const memory = new WebAssembly.Memory({ initial: 16 });

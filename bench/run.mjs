@@ -10,11 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { SETTINGS, measureRounds } from './timing.mjs';
+import { SETTINGS, prepareGroup, runRound, groupResults } from './timing.mjs';
 import { CONV_WORKLOADS, POOL_WORKLOADS, tiny, convInputs, poolInputs, convFlops } from './workloads.mjs';
 import { OUR_BACKENDS, TF_BACKENDS, OPS, prepareOurs, prepareTf, loadTf, failure } from './contenders.mjs';
 import { compareToReference } from './check.mjs';
-import { benchLenet } from './lenet.mjs';
+import { lenetSuite } from './lenet.mjs';
 import { renderReport } from './report.mjs';
 import { loadProbe } from './probe.mjs';
 
@@ -56,8 +56,8 @@ const probe = await loadProbe(path.join(here, '..', 'build', 'simd.wasm'));
 if (probe.error) log(probe.error);
 
 /**
- * Prepares one contender on one op: a table cell when it cannot run, else a contender for
- * measureRounds whose `enter` selects its backend, with `cell(measured)` to make its table cell.
+ * Prepares one contender on one op: a table cell when it cannot run, else a contender for the
+ * rounds (timing.mjs) whose `enter` selects its backend, with `cell(measured)` to make its table cell.
  */
 async function prepareContender(key, op, w, inputs) {
   let prepared;
@@ -117,6 +117,10 @@ function referenceFor(row, cells, semantics, w, inputs) {
   return row.excludePadRef;
 }
 
+// Every op of every workload, then the LeNet step, is a suite: its contenders are prepared and
+// warmed up in turn, then the rounds visit every suite (timing.mjs), then each suite's results are
+// checked and tabled.
+const suites = [];
 const rows = [];
 const order = ['js', 'relaxed-simd', 'simd', 'scalar', ...TF_BACKENDS.map((b) => `tf-${b}`)];
 for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
@@ -128,24 +132,47 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
     const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
     for (const key of order) row.cells[key] = await prepareContender(key, op, w, inputs);
     const contenders = order.filter((key) => row.cells[key].fn);
-    const measured = await measureRounds(contenders.map((key) => row.cells[key]), settings, probe);
-    contenders.forEach((key, i) => { row.cells[key] = row.cells[key].cell(measured[i]); });
-    for (const [key, cell] of Object.entries(row.cells)) {
-      log(`${w.id} ${op} ${key}: ${cell.status === 'ok' ? `${cell.medianMs.toFixed(3)} ms (${cell.samples.length} samples)` : `${cell.status}: ${cell.message}`}`);
-    }
-    for (const [key, cell] of Object.entries(row.cells)) {
-      if (cell.status !== 'ok') continue;
-      if (key === 'js') cell.check = { verdict: 'oracle' };
-      else cell.check = compareToReference(cell.output, await referenceFor(row, row.cells, cell.checkAgainst, w, inputs));
-    }
-    for (const cell of Object.values(row.cells)) delete cell.output;
-    delete row.excludePadRef;
-    rows.push(row);
+    suites.push({
+      name: `${w.id} ${op}`,
+      contenders: contenders.map((key) => row.cells[key]),
+      finish: async (measured) => {
+        contenders.forEach((key, i) => { row.cells[key] = row.cells[key].cell(measured[i]); });
+        for (const [key, cell] of Object.entries(row.cells)) {
+          log(`${w.id} ${op} ${key}: ${cell.status === 'ok' ? `${cell.medianMs.toFixed(3)} ms (${cell.samples.length} samples)` : `${cell.status}: ${cell.message}`}`);
+        }
+        for (const [key, cell] of Object.entries(row.cells)) {
+          if (cell.status !== 'ok') continue;
+          if (key === 'js') cell.check = { verdict: 'oracle' };
+          else cell.check = compareToReference(cell.output, await referenceFor(row, row.cells, cell.checkAgainst, w, inputs));
+        }
+        for (const cell of Object.values(row.cells)) delete cell.output;
+        delete row.excludePadRef;
+        rows.push(row);
+      },
+    });
   }
 }
-
 let lenet = null;
-if (selected('LENET')) lenet = await benchLenet({ api, ourUnavailable, tf, tfInfo, settings, log, probe });
+let torch = null;
+if (selected('LENET')) {
+  const suite = await lenetSuite({ api, ourUnavailable, tf, tfInfo, settings, log });
+  torch = suite.timeTorch;
+  suites.push({ name: 'LeNet step', contenders: suite.contenders, finish: (measured) => { lenet = suite.finish(measured); } });
+}
+
+for (const [i, suite] of suites.entries()) {
+  log(`warming up ${suite.name} (${i + 1} of ${suites.length})`);
+  suite.group = await prepareGroup(suite.contenders, settings, probe);
+}
+torch?.();
+for (let round = 0; round < settings.rounds; round++) {
+  for (const suite of suites) {
+    log(`round ${round + 1} of ${settings.rounds}: ${suite.name}`);
+    await runRound(suite.group, round);
+  }
+}
+torch?.();
+for (const suite of suites) await suite.finish(groupResults(suite.group));
 
 /** The commit measured, and whether the built sources differed from it: taken when the run
  *  starts, just after `npm run bench` built dist/, not when it ends (an edit made during the run is

@@ -1,11 +1,14 @@
-// Times a group of contenders (the backends on one op, or on the LeNet step) in interleaved rounds.
-// This VM has slow patches lasting seconds in which everything runs up to 2x slower; timed in one
-// contiguous block each, a slow patch would land on one contender and skew the ratios between
-// contenders of the same run. So every contender is first called once and warmed up, then `rounds`
-// rounds each give every contender a short benchmark.js run (maxTime / rounds seconds), in an
-// order rotated by one each round; a contender's samples from all rounds are pooled, and their
-// median (not benchmark.js's mean) is what we report. Functions slower than `slowCall` keep a
-// budget of their own outside the rounds, where they would otherwise dominate.
+// Times groups of contenders (the backends on one op, or on the LeNet step) in interleaved rounds.
+// This VM has slow stretches, from seconds to minutes, in which everything runs up to 2x slower.
+// Timed in one block each, a slow stretch would land on one contender and skew the ratios between
+// contenders of a group; timed one group after another, it lands on whole groups and moves their
+// absolute figures (issue 3's 25 GFLOP/s). So every contender of every group is first called once
+// and warmed up (prepareGroup), then `rounds` rounds each visit every group (run.mjs), giving every
+// contender a short benchmark.js run (maxTime / rounds seconds) in an order rotated by one each
+// round (runRound): a contender's turns are spread over the whole measurement, and the contenders
+// of a group take theirs side by side. Its samples from all rounds are pooled, and their median
+// (not benchmark.js's mean) is what we report. Functions slower than `slowCall` keep a budget of
+// their own outside the rounds, where they would otherwise dominate.
 // Given a probe (probe.mjs), every turn of a contender is framed by two gauges, each the median of
 // a few single calls of the probe: how fast the machine was going around that contender's samples.
 import Benchmark from 'benchmark';
@@ -78,53 +81,66 @@ function gauge(probe) {
 }
 
 /**
- * Measures `contenders` ({ name, fn, enter?, leave? }) against each other. `fn` is synchronous and
- * must do all its work, reading results back included, before it returns; `enter` (may be async)
+ * Prepares `contenders` ({ name, fn, enter?, leave? }) to be measured against each other: each is
+ * called once and warmed up (slow ones measured whole, see `prepare`). `fn` is synchronous and must
+ * do all its work, reading results back included, before it returns; `enter` (may be async)
  * selects what `fn` needs, a backend, before each stretch of calls, and `leave` follows it; neither
- * is timed. Returns, in the contenders' order, { medianMs, samples, warmupCalls, cold, probeMs } or
- * { error }: what `fn` threw, after which that contender is called no more. `probeMs` is the median
- * of the gauges around the contender's sampling, when a `probe` (probe.mjs: { fn }) is given.
+ * is timed. Returns the group for `runRound` and `groupResults`. Given a `probe` (probe.mjs:
+ * { fn }), every turn is framed by gauges.
  */
-export async function measureRounds(contenders, settings, probe) {
-  const state = new Map();
-  const gauges = new Map(contenders.map((c) => [c, []]));
-  /** Runs `work` (which samples c) between two gauges; `keep` says whether it did sample. */
-  const gauged = async (c, work, keep = () => true) => {
-    if (!probe?.fn) return work();
-    const before = gauge(probe);
-    await work();
-    if (keep()) gauges.get(c).push(before, gauge(probe));
-  };
-  const attempt = async (c, work) => {
-    try {
-      await c.enter?.();
-      await work();
-    } catch (e) {
-      state.set(c, { error: e });
-    } finally {
-      c.leave?.();
-    }
-  };
+export async function prepareGroup(contenders, settings, probe) {
+  const group = { contenders, settings, probe, state: new Map(), gauges: new Map(contenders.map((c) => [c, []])) };
   for (const c of contenders) {
-    await attempt(c, () => gauged(c, async () => state.set(c, await prepare(c, settings)), () => state.get(c).done));
+    await attempt(group, c, () => gauged(group, c, async () => group.state.set(c, await prepare(c, settings)),
+      () => group.state.get(c).done));
   }
+  return group;
+}
+
+/** Round `round` of a group: every contender still sampled gets one benchmark.js run of maxTime /
+ *  rounds seconds, in an order rotated by one each round. */
+export async function runRound(group, round) {
+  const { contenders, settings, state } = group;
   const slice = {
     minSamples: Math.ceil(settings.minSamples / settings.rounds),
     maxTime: settings.maxTime / settings.rounds,
     minTime: settings.minTime,
   };
-  for (let round = 0; round < settings.rounds; round++) {
-    const live = contenders.filter((c) => !state.get(c).error && !state.get(c).done);
-    for (let i = 0; i < live.length; i++) {
-      const c = live[(i + round) % live.length];
-      const s = state.get(c);
-      await attempt(c, () => gauged(c, async () => s.samples.push(...(await sample(c.name, c.fn, s.first, slice)))));
-    }
+  const live = contenders.filter((c) => !state.get(c).error && !state.get(c).done);
+  for (let i = 0; i < live.length; i++) {
+    const c = live[(i + round) % live.length];
+    const s = state.get(c);
+    await attempt(group, c, () => gauged(group, c, async () => s.samples.push(...(await sample(c.name, c.fn, s.first, slice)))));
   }
-  return contenders.map((c) => {
-    const { error, samples, warmupCalls, cold } = state.get(c);
-    const g = gauges.get(c);
+}
+
+/** In the contenders' order, { medianMs, samples, warmupCalls, cold, probeMs } or { error }: what
+ *  `fn` threw, after which that contender was called no more. `probeMs` is the median of the
+ *  gauges around the contender's sampling, when the group has a probe. */
+export function groupResults(group) {
+  return group.contenders.map((c) => {
+    const { error, samples, warmupCalls, cold } = group.state.get(c);
+    const g = group.gauges.get(c);
     const probeMs = g.length ? median(g) * 1e3 : undefined;
     return error ? { error } : { medianMs: median(samples) * 1e3, samples, warmupCalls, cold, probeMs };
   });
+}
+
+/** Runs `work` (which samples c) between two gauges; `keep` says whether it did sample. */
+async function gauged(group, c, work, keep = () => true) {
+  if (!group.probe?.fn) return work();
+  const before = gauge(group.probe);
+  await work();
+  if (keep()) group.gauges.get(c).push(before, gauge(group.probe));
+}
+
+async function attempt(group, c, work) {
+  try {
+    await c.enter?.();
+    await work();
+  } catch (e) {
+    group.state.set(c, { error: e });
+  } finally {
+    c.leave?.();
+  }
 }
