@@ -174,6 +174,7 @@ export function sum(p: usize, n: i32): f64 {
   for (; i < n; i++) s += <f64>ld(p, i);
   return s;
 }
+
 /** Smallest integer ≥ a / b for a ≥ 0, b > 0. */
 // @ts-ignore: decorator
 @inline export function ceilDiv(a: i32, b: i32): i32 {

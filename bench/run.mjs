@@ -152,6 +152,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
     });
   }
 }
+
 let lenet = null;
 let torch = null;
 if (selected('LENET')) {
