@@ -123,6 +123,9 @@ function referenceFor(row, cells, semantics, w, inputs) {
 const suites = [];
 const rows = [];
 const order = ['js', 'relaxed-simd', 'simd', 'scalar', ...TF_BACKENDS.map((b) => `tf-${b}`)];
+// The order of turns in a round (timing.mjs): each pair that a target of issue 3 compares takes
+// neighbouring turns (relaxed-simd and tfjs-wasm one turn apart).
+const turnOrder = ['relaxed-simd', 'simd', 'tf-wasm', 'scalar', 'js', 'tf-cpu'];
 for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
   if (!selected(base.id)) continue;
   const w = args.tiny ? tiny(base) : base;
@@ -131,7 +134,7 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
   for (const op of OPS[isConv ? 'conv' : w.kind]) {
     const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
     for (const key of order) row.cells[key] = await prepareContender(key, op, w, inputs);
-    const contenders = order.filter((key) => row.cells[key].fn);
+    const contenders = turnOrder.filter((key) => row.cells[key].fn);
     suites.push({
       name: `${w.id} ${op}`,
       contenders: contenders.map((key) => row.cells[key]),

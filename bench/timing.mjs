@@ -3,19 +3,24 @@
 // Timed in one block each, a slow stretch would land on one contender and skew the ratios between
 // contenders of a group; timed one group after another, it lands on whole groups and moves their
 // absolute figures (issue 3's 25 GFLOP/s). So every contender of every group is first called once
-// and warmed up (prepareGroup), then `rounds` rounds each visit every group (run.mjs), giving every
-// contender a short benchmark.js run (maxTime / rounds seconds) in an order rotated by one each
-// round (runRound): a contender's turns are spread over the whole measurement, and the contenders
-// of a group take theirs side by side. Its samples from all rounds are pooled, and their median
-// (not benchmark.js's mean) is what we report. Functions slower than `slowCall` keep a budget of
-// their own outside the rounds, where they would otherwise dominate.
+// and warmed up (prepareGroup), then `rounds` rounds each visit every group (run.mjs). In a round a
+// contender takes one turn of ONE benchmark.js sample (at least minTime seconds of calls), the
+// contenders of a group one after another, in their order in even rounds and reversed in odd ones:
+// neighbours in that order (run.mjs puts each pair a target compares side by side) sample within
+// tens of milliseconds of each other, each first in half the rounds. The machine's speed changes
+// within a second too (turns of 0.2 s, measured: one contender's turns 0.77 to 1.36 ms, its peer's
+// next to them 1.03 to 1.62), which is why a turn is one sample. A contender whose sample is
+// longer takes fewer turns, spread evenly over the rounds, so that its samples add up to about
+// maxTime seconds (at least minSamples turns). Its samples from all rounds are pooled, and their
+// median (not benchmark.js's mean) is what we report. Functions slower than `slowCall` keep a
+// budget of their own outside the rounds, where they would otherwise dominate.
 // Given a probe (probe.mjs), every turn of a contender is framed by two gauges, each the median of
 // a few single calls of the probe: how fast the machine was going around that contender's samples.
 import Benchmark from 'benchmark';
 
 /** Settings of a full run and of `--quick`. Times in seconds. */
 export const SETTINGS = {
-  full: { warmup: 0.5, maxTime: 1.0, rounds: 5, minSamples: 5, minTime: 0.05, slowCall: 2, slowBudget: 6 },
+  full: { warmup: 0.5, maxTime: 1.0, rounds: 20, minSamples: 5, minTime: 0.05, slowCall: 2, slowBudget: 6 },
   quick: { warmup: 0.1, maxTime: 0.15, rounds: 2, minSamples: 2, minTime: 0.02, slowCall: 0.5, slowBudget: 0 },
 };
 
@@ -31,8 +36,9 @@ function seconds(fn) {
   return (performance.now() - t) / 1e3;
 }
 
-/** One benchmark.js run of `fn`, whose first call took `first` seconds; returns its samples. */
-async function sample(name, fn, first, { minSamples, maxTime, minTime }) {
+/** One benchmark.js run of `fn`, whose first call took `first` seconds, starting with `count`
+ *  calls per sample; returns its samples and the calls per sample it ended with. */
+async function sample(name, fn, first, { minSamples, maxTime, minTime }, count = 1) {
   // benchmark.js runs each sample of a plain function once more untimed (its "pretest"), which
   // doubles the cost of slow functions; a deferred benchmark skips that but recurses once per call
   // of a sample (resolve() starts the next call), which overflows the stack, inside TensorFlow.js's
@@ -40,14 +46,14 @@ async function sample(name, fn, first, { minSamples, maxTime, minTime }) {
   const timed = first > 0.005
     ? { defer: true, fn: (deferred) => { fn(); deferred.resolve(); } }
     : { fn };
-  const bench = new Benchmark(name, { ...timed, initCount: 1, minSamples, maxTime, minTime });
+  const bench = new Benchmark(name, { ...timed, initCount: count, minSamples, maxTime, minTime });
   await new Promise((resolve, reject) => {
     bench.on('complete', resolve);
     bench.on('error', () => reject(bench.error));
     bench.run({ async: true });
   });
   if (bench.error) throw bench.error;
-  return bench.stats.sample.slice();
+  return { samples: bench.stats.sample.slice(), count: bench.count };
 }
 
 /**
@@ -63,12 +69,23 @@ async function prepare(c, settings) {
   if (first > settings.slowCall) {
     if (first > settings.slowBudget) return { first, samples: [first], warmupCalls: 0, cold: true, done: true };
     const minSamples = Math.max(1, Math.min(settings.minSamples, Math.floor(settings.slowBudget / first)));
-    const samples = await sample(c.name, c.fn, first, { minSamples, maxTime: 0, minTime: settings.minTime });
+    const { samples } = await sample(c.name, c.fn, first, { minSamples, maxTime: 0, minTime: settings.minTime });
     return { first, samples, warmupCalls: 1, cold: false, done: true };
   }
   let calls = 1;
-  for (let spent = first; spent < settings.warmup || calls < 3; calls++) spent += seconds(c.fn);
-  return { first, samples: [], warmupCalls: calls, cold: false, done: false };
+  let warm = 0;
+  for (; warm < settings.warmup || calls < 3; calls++) warm += seconds(c.fn);
+  // The rounds' plan from the warm-up's calls after the first: calls per sample, and turns.
+  const perCall = warm / (calls - 1);
+  const count = Math.max(1, Math.ceil(settings.minTime / perCall));
+  const turns = Math.min(settings.rounds, Math.max(settings.minSamples, Math.round(settings.maxTime / (count * perCall))));
+  return { first, samples: [], warmupCalls: calls, cold: false, done: false, count, turns };
+}
+
+/** Whether a contender planned for `turns` of `rounds` turns takes one in `round`: spread evenly,
+ *  the first in round 0. */
+function takesTurn(turns, rounds, round) {
+  return Math.ceil(((round + 1) * turns) / rounds) > Math.ceil((round * turns) / rounds);
 }
 
 /** Calls of the probe per gauge; their median time, in seconds, is the gauge. */
@@ -97,20 +114,20 @@ export async function prepareGroup(contenders, settings, probe) {
   return group;
 }
 
-/** Round `round` of a group: every contender still sampled gets one benchmark.js run of maxTime /
- *  rounds seconds, in an order rotated by one each round. */
+/** Round `round` of a group: every contender still sampled whose turn it is takes one benchmark.js
+ *  sample, in the contenders' order (reversed in odd rounds). */
 export async function runRound(group, round) {
   const { contenders, settings, state } = group;
-  const slice = {
-    minSamples: Math.ceil(settings.minSamples / settings.rounds),
-    maxTime: settings.maxTime / settings.rounds,
-    minTime: settings.minTime,
-  };
-  const live = contenders.filter((c) => !state.get(c).error && !state.get(c).done);
-  for (let i = 0; i < live.length; i++) {
-    const c = live[(i + round) % live.length];
+  const one = { minSamples: 1, maxTime: 0, minTime: settings.minTime };
+  const order = round % 2 ? [...contenders].reverse() : contenders;
+  for (const c of order) {
     const s = state.get(c);
-    await attempt(group, c, () => gauged(group, c, async () => s.samples.push(...(await sample(c.name, c.fn, s.first, slice)))));
+    if (s.error || s.done || !takesTurn(s.turns, settings.rounds, round)) continue;
+    await attempt(group, c, () => gauged(group, c, async () => {
+      const { samples, count } = await sample(c.name, c.fn, s.first, one, s.count);
+      s.samples.push(...samples);
+      s.count = count;
+    }));
   }
 }
 
