@@ -10,6 +10,11 @@ import { nchwToNhwc, nhwcToNchw, oihwToHwio, hwioToOihw, groupsOf } from './work
 export const OUR_BACKENDS = ['relaxed-simd', 'simd', 'scalar', 'js'];
 export const TF_BACKENDS = ['wasm', 'cpu'];
 
+/** The order in which an op's contenders are prepared and take their turns in a round
+ *  (timing.mjs): each pair that a target of issue 3 compares takes neighbouring turns
+ *  (relaxed-simd and tfjs-wasm one turn apart). */
+export const TURN_ORDER = ['relaxed-simd', 'simd', 'tf-wasm', 'scalar', 'js', 'tf-cpu'];
+
 export const LABELS = {
   'relaxed-simd': 'relaxed-simd',
   simd: 'simd',

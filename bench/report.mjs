@@ -1,6 +1,6 @@
 // Turns the measurements into the terminal tables and bench/RESULTS.md. Nothing here measures or
 // estimates: a cell without a measurement says why it has none.
-import { LABELS } from './contenders.mjs';
+import { LABELS, TURN_ORDER } from './contenders.mjs';
 import { RELATIVE_TOLERANCE } from './check.mjs';
 import { PROBE_FLOPS } from './probe.mjs';
 
@@ -162,7 +162,7 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     `- Date: ${machine.date}; wasm-cnn at ${machine.revision}`,
     `- Command: \`${machine.command}\`${partial ? ' (a partial run)' : ''}${args.tiny ? ' — TINY workloads, not those of issue 3' : ''}`,
     `- Peers: TensorFlow.js ${tfInfo.version}: ${tfWasm}; cpu backend (pure JS); \`tf.enableProdMode()\``,
-    `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); every function is first called once and warmed up (V8 tiers WASM and JS up in the background); then, since this shared machine's speed changes from one second to the next and for minutes at a stretch, ${settings.rounds} rounds each visit every op and the LeNet step in turn, and in each round every contender of the op takes one turn of one benchmark.js sample (at least minTime seconds of calls) right after another, in the order relaxed-simd, simd, tfjs-wasm, scalar, js reference, tfjs-cpu (reversed in odd rounds), so that each pair a target compares samples side by side; a contender whose samples are longer takes fewer turns, spread over the rounds, its samples adding up to about maxTime seconds (at least minSamples). The figure is the MEDIAN of a contender's benchmark.js samples (stats.sample) pooled over all rounds. Functions whose first call exceeds slowCall are sampled apart from the rounds, fewer times (n shown when under 3).`,
+    `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); every function is first called once and warmed up (V8 tiers WASM and JS up in the background); then, since this shared machine's speed changes from one second to the next and for minutes at a stretch, ${settings.rounds} rounds each visit every op and the LeNet step in turn, and in each round every contender of the op takes one turn of one benchmark.js sample (at least minTime seconds of calls) right after another, in the order ${TURN_ORDER.map((k) => LABELS[k]).join(', ')} (reversed in odd rounds), so that each pair a target compares samples side by side; a contender whose samples are longer takes fewer turns, spread over the rounds, its samples adding up to about maxTime seconds (at least minSamples). The figure is the MEDIAN of a contender's benchmark.js samples (stats.sample) pooled over all rounds. Functions whose first call exceeds slowCall are sampled apart from the rounds, fewer times (n shown when under 3).`,
     ...(unavailable.length ? [`- Our backends not run: ${unavailable.join('; ')}`] : []),
     Number.isFinite(best)
       ? `- Machine probe (bench/probe.mjs): fastest gauge ${fmtMs(best)} ms (${(PROBE_FLOPS / (best * 1e6)).toFixed(1)} GFLOP/s)`

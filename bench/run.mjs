@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { SETTINGS, prepareGroup, runRound, groupResults } from './timing.mjs';
 import { CONV_WORKLOADS, POOL_WORKLOADS, tiny, convInputs, poolInputs, convFlops } from './workloads.mjs';
-import { OUR_BACKENDS, TF_BACKENDS, OPS, prepareOurs, prepareTf, loadTf, failure } from './contenders.mjs';
+import { OUR_BACKENDS, TURN_ORDER, OPS, prepareOurs, prepareTf, loadTf, failure } from './contenders.mjs';
 import { compareToReference } from './check.mjs';
 import { lenetSuite } from './lenet.mjs';
 import { renderReport } from './report.mjs';
@@ -122,10 +122,6 @@ function referenceFor(row, cells, semantics, w, inputs) {
 // checked and tabled.
 const suites = [];
 const rows = [];
-const order = ['js', 'relaxed-simd', 'simd', 'scalar', ...TF_BACKENDS.map((b) => `tf-${b}`)];
-// The order of turns in a round (timing.mjs): each pair that a target of issue 3 compares takes
-// neighbouring turns (relaxed-simd and tfjs-wasm one turn apart).
-const turnOrder = ['relaxed-simd', 'simd', 'tf-wasm', 'scalar', 'js', 'tf-cpu'];
 for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
   if (!selected(base.id)) continue;
   const w = args.tiny ? tiny(base) : base;
@@ -133,8 +129,8 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
   const inputs = isConv ? convInputs(w) : poolInputs(w);
   for (const op of OPS[isConv ? 'conv' : w.kind]) {
     const row = { workload: w, op, flops: isConv ? convFlops(w) : null, cells: {} };
-    for (const key of order) row.cells[key] = await prepareContender(key, op, w, inputs);
-    const contenders = turnOrder.filter((key) => row.cells[key].fn);
+    for (const key of TURN_ORDER) row.cells[key] = await prepareContender(key, op, w, inputs);
+    const contenders = TURN_ORDER.filter((key) => row.cells[key].fn);
     suites.push({
       name: `${w.id} ${op}`,
       contenders: contenders.map((key) => row.cells[key]),
