@@ -25,7 +25,9 @@
 // chunk or the filter gradient's staging area (scalar), then the GEMM's packing area.
 // A 1×1, stride-1, unpadded convolution needs no im2col: the GEMMs read x and write dx directly.
 // Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM (depthwise.ts) but share the split
-// input and tap offsets in SIMD builds.
+// input and tap offsets in SIMD builds. So does the filter gradient of a convolution with a single
+// input channel (Cin = 1, groups = 1: LeNet's first layer), whose M = Cout rows and K = kH·kW taps
+// are too few for the GEMM to pay for transposing its panels: output channels read one plane.
 import { gemm, gemm_scratch_bytes, stridedB, scatterC, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
 import {
   convInput, directPanels, tapOffsets, needsSplit, splitRow, splitInput, mergeSplit, packIm2col, packIm2colT,
@@ -292,7 +294,7 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32, groups: i32): void {
   const Cg = Cin / groups, Og = Cout / groups, K = Cg * kH * kW, P = Hout * Wout, HW = H * W;
-  const depthwise = Cg == 1 && groups > 1;
+  const depthwise = Cg == 1 && groups > 1, single = Cg == 1 && groups == 1 && depthwiseRows(Wout);
   if (depthwise && !depthwiseRows(Wout)) {
     depthwiseTaps(FILTER, dy, x, dw, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
     return;
@@ -302,7 +304,7 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   const tmp = scratch + DESCRIPTOR_BYTES;
   const split = tmp + filterTmpBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
   if (ASC_FEATURE_SIMD) tapOffsets(tmp, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
-  if (ASC_FEATURE_SIMD && depthwise) {
+  if (ASC_FEATURE_SIMD && (depthwise || single)) {
     depthwisePlanes(FILTER, dy, x, dw, 0, tmp, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
     return;
   }

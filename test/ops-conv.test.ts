@@ -60,6 +60,12 @@ const CASES: ConvGeom[] = [
   conv(1, 3, 3, [7, 20], 3, 1, 0, 1, 3),
   conv(1, 4, 4, [5, 6], 3, 1, 1, 1, 4),
   conv(1, 3, 3, [6, 62], 3, 2, 1, 1, 3),
+  // One input channel, no groups: the SIMD filter gradient takes the depthwise kernels, output
+  // channels two at a time (5: two pairs and one alone), with an overlapping last group of 4
+  // positions (widths 26, 13, 6) and a last group of taps shorter than 4 (25, 6 taps).
+  conv(2, 1, 5, [9, 30], 5),
+  conv(1, 1, 6, [10, 28], 3, 2, 1, 2),
+  conv(3, 1, 2, [6, 8], [2, 3], 1, [1, 0]),
 ];
 
 const RANDOM = randomConvCases(0xc0ffee, 16);
