@@ -1,13 +1,15 @@
 // Depthwise convolutions (one input channel per group: Cg = 1, groups = Cin, Og = Cout / Cin output
 // channels per input channel) skip the GEMM, which would pad M = Og to 4 rows around a depth of
-// only kH·kW. Output channel co reads input channel co / Og.
+// only kH·kW. Output channel co reads input channel co / Og. The filter gradient of a convolution
+// with a single input channel (Cin = 1, groups = 1, Og = Cout) comes here too (conv.ts).
 //
 // SIMD builds split one input plane at a time (im2col.ts's layout: zero-padded, split by column
 // phase; x itself when unpadded at stride 1), while it is in L1, and then tap t of the outputs
 // ow..ow+3 of output row oh is the 4 consecutive floats at plane + oh·sH·row + ow + offs[t]
 // (tapOffsets with C = 1), whatever the stride, padding or dilation:
 //   forward          16 (then 8, then 4) outputs of a row stay in registers over all taps;
-//   filter gradient  4 taps' sums stay in registers over a whole plane of dy;
+//   filter gradient  4 taps' sums stay in registers over a whole plane of dy, for two output
+//                    channels of the same input channel at once where Og ≥ 2;
 //   input gradient   at stride 1 (one output channel per input channel) the forward of dy,
 //                    padded, with the taps reversed (gatherInput); else each tap adds w·dy over
 //                    the plane into a zeroed split plane of dx, whose inside is then copied out
