@@ -274,6 +274,20 @@ describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
     expect(Array.from(dx.data)).toEqual([1, Infinity, Infinity, Infinity, Infinity, 10, 7, 8, 9, -8]);
   });
 
+  // Hand-worked: one input channel, three output channels (the SIMD builds take the first two
+  // together, the third alone), a 1×4 kernel on a row of 8: 5 outputs, so the last group of 4
+  // positions (1..4) overlaps the first (0..3) and must add only position 4. x[2] = Inf meets taps
+  // 0 and 1 inside that overlap; masking dy there before the product would give 0·Inf = NaN.
+  // dw[co][kw] = Σ_ow dy[co][ow]·x[ow + kw]: ±Inf for taps 0-2, and tap 3 reads x[3..7] = 1 1 1 1 2.
+  it('conv2dBackwardFilter, one input channel: a non-finite input in an overlapping last group counts once', () => {
+    const x = { data: Float32Array.of(1, 1, Infinity, 1, 1, 1, 1, 2), shape: [1, 1, 1, 8] };
+    const dy = { data: Float32Array.of(1, 1, 1, 1, 1, -2, -2, -2, -2, -2, 1, 2, 3, 4, 5), shape: [1, 3, 1, 5] };
+    const dw = conv2dBackwardFilter(x, dy, [3, 1, 1, 4]);
+    expect(Array.from(dw.data)).toEqual([
+      Infinity, Infinity, Infinity, 6, -Infinity, -Infinity, -Infinity, -12, Infinity, Infinity, Infinity, 20,
+    ]);
+  });
+
   it('conv2d stride 2 backward input leaves rows no window reached at zero', () => {
     // 6x6 input, 3x3 kernel, stride 2: windows start at 0 and 2, so the last row and column of
     // the input are never read, and their gradient must be exactly 0 (not garbage from scratch).
