@@ -28,7 +28,10 @@
 // tiles at the edges (or straddling two C blocks) go through a small buffer and only their valid
 // part reaches C. Block sizes are balanced (K = 576 becomes 3 × 192, not 256 + 256 + 64).
 // Unpacked panels go through `sgemm_4x8_indirect`, the same tile with row k of B at
-// s + offs[k]: a convolution reads its interior windows from the image this way, no copy. A
+// s + offs[k]: a convolution reads its interior windows from the image this way, no copy of the
+// block. Each step then loads its offset and adds it (2 instructions more than the packed tile's
+// 25), so when an M block has PACK_ROWS rows or more, such a panel is first copied into a buffer
+// that stays in L1 (`packPanel`) and its many tiles run packed. A
 // scattered C goes through `sgemm_4x8_scatter`, whose tile rows are added at c + cOffs[r]: the
 // transposed convolution adds its taps into the image this way, no col2im.
 //
@@ -42,6 +45,10 @@ const MC = 128; // rows of A per packed block: MC·KC floats (128 KB) stay in L2
 export const KC = 256; // depth per block: a KC×NR panel of B (8 KB) stays in L1
 const NC = 2048; // columns of B per packed block: KC·NC floats (2 MB) stay in L2/L3
 const TILE = MR * NR;
+/** Rows of an M block from which an unpacked panel is copied before its tiles run (see the
+ *  header). Conv forward kernels alone, A/B minima, simd and relaxed: 64 output channels (C1, C3)
+ *  4-9% faster, 24 and 32 up to 3%; with the threshold lower, 16 (C4) lost 2% and 8 lost 15%. */
+const PACK_ROWS = 24;
 
 /** Packs rows k0..k0+kc, columns j0..j0+nc of some B into `dst` (layout in the header). */
 export type PackB = (dst: usize, srcs: usize, b: usize, k0: i32, kc: i32, j0: i32, nc: i32) => usize;
@@ -65,11 +72,11 @@ function packedBFloats(N: i32, K: i32): i32 {
   return min(K, KC) * roundUp(min(N, NC), NR);
 }
 
-/** Bytes of scratch `gemm(M, N, K, ...)` needs: packed A block, packed B block, one tile, and
- *  the B block's panel sources. */
+/** Bytes of scratch `gemm(M, N, K, ...)` needs: packed A block, packed B block, one panel
+ *  (packPanel's), one tile, and the B block's panel sources. */
 export function gemm_scratch_bytes(M: i32, N: i32, K: i32): i32 {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
-  return (packedAFloats(M, K) + packedBFloats(N, K) + TILE + ceilDiv(min(N, NC), NR)) << 2;
+  return (packedAFloats(M, K) + packedBFloats(N, K) + KC * NR + TILE + ceilDiv(min(N, NC), NR)) << 2;
 }
 
 /** Rows r0..r3 of a 4×4 block (one vector each) as its columns: returns column `c`. */
@@ -258,12 +265,23 @@ function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize):
   store<f32>(c, v0); store<f32>(c, v1, 4); store<f32>(c, v2, 8); store<f32>(c, v3, 12);
 }
 
+/** The unpacked panel at src (row k: the 8 floats at src + offs[k]) as a packed one at dst (SIMD). */
+function packPanel(dst: usize, src: usize, offs: usize, kc: i32): void {
+  if (ASC_FEATURE_SIMD) {
+    for (let k = 0; k < kc; k++) {
+      const s = src + <usize>load<i32>(offs + (<usize>k << 2)), d = at(dst, k * NR);
+      v128.store(d, v128.load(s));
+      v128.store(d, v128.load(s, 16), 16);
+    }
+  }
+}
+
 /** All microtiles of one packed (mc × kc) A block times one packed (kc × nc) B block whose first
  *  column is column j0 of C; c points at row 0 of the block, column 0 of C. With a ScatterC
  *  `scatter`, c is C's base and `rows` points at the block's first row offset instead. */
 function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usize, offs: usize,
   c: usize, rsC: i32, j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize,
-  scatter: usize, rows: usize): void {
+  scatter: usize, rows: usize, buf: usize): void {
   // A scattered C's position (image sn, output row soh, column sow) of column j0 + j, stepped
   // along with j rather than divided out per panel.
   const sc = changetype<ScatterC>(scatter);
@@ -276,7 +294,12 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usiz
   }
   for (let j = 0; j < nc; j += NR) {
     const n = min(NR, nc - j);
-    const bPanel = at(bp, j * kc), src = load<usize>(srcs + (<usize>(j / NR) << 2));
+    let bPanel = at(bp, j * kc), src = load<usize>(srcs + (<usize>(j / NR) << 2));
+    if (ASC_FEATURE_SIMD && src && mc >= PACK_ROWS) {
+      packPanel(buf, src, offs, kc);
+      bPanel = buf;
+      src = 0;
+    }
     let cPanel: usize, whole: bool;
     if (scatter) {
       cPanel = at(c, sn * sc.imageStride + soh * sc.rowStride + sow);
@@ -383,7 +406,7 @@ export function gemm(M: i32, N: i32, K: i32,
   }
   const ap = scratch;
   const bp = at(ap, packedAFloats(M, K));
-  const tile = at(bp, packedBFloats(N, K)), srcs = at(tile, TILE);
+  const buf = at(bp, packedBFloats(N, K)), tile = at(buf, KC * NR), srcs = at(tile, TILE);
   const mcMax = blockLength(M, MC, MR), ncMax = blockLength(N, NC, NR);
   const aLen = min(aBlock, K), kcMax = blockLength(aLen, KC, 1);
   for (let jc = 0; jc < N; jc += ncMax) {
@@ -399,7 +422,7 @@ export function gemm(M: i32, N: i32, K: i32,
           packA(ap, at(aBase, ic * rsA + pc * csA), rsA, csA, mc, kc);
           const rows = scatter ? changetype<ScatterC>(scatter).rowOffs + (<usize>ic << 2) : 0;
           macroKernel(mc, nc, kc, ap, bp, srcs, offs, scatter ? C : at(C, ic * rsC), rsC, jc, cBlock, cStride,
-            accumulate || kb + pc > 0, tile, scatter, rows);
+            accumulate || kb + pc > 0, tile, scatter, rows, buf);
         }
       }
     }

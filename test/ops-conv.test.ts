@@ -44,6 +44,10 @@ const CASES: ConvGeom[] = [
   conv(1, 4, 8, [9, 53], [3, 5], [1, 3], [1, 2], [1, 2]),
   conv(2, 6, 8, [8, 40], 3, 2, [0, 3], 1, 2),
   conv(1, 3, 5, [7, 44], [2, 4], 2, 1, [1, 3]),
+  // 24 or more output channels per group: the forward copies each in-place panel into one packed
+  // panel before its tiles run (assembly/gemm-core.ts, PACK_ROWS); 26 ends on a tile of 2 rows.
+  conv(1, 3, 26, [6, 20], 3, 1, 1),
+  conv(1, 4, 48, [5, 18], 3, 2, 1, 1, 2),
   // Unpadded stride 1 reads (and its input gradient adds into) x itself, no split copy.
   conv(2, 3, 6, [9, 21], 3),
   conv(1, 2, 4, [10, 12], [3, 5]),
