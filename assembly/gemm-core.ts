@@ -29,8 +29,8 @@
 // part reaches C. Block sizes are balanced (K = 576 becomes 3 × 192, not 256 + 256 + 64).
 // Unpacked panels go through `sgemm_4x8_indirect`, the same tile with row k of B at
 // s + offs[k]: a convolution reads its interior windows from the image this way, no copy of the
-// block. Each step then loads its offset and adds it (2 instructions more than the packed tile's
-// 25), so when an M block has PACK_ROWS rows or more, such a panel is first copied into a buffer
+// block. Each of its tiles' steps then loads an offset and adds it, which the packed tile does
+// not, so when an M block has PACK_ROWS rows or more, such a panel is first copied into a buffer
 // that stays in L1 (`packPanel`) and its many tiles run packed. A
 // scattered C goes through `sgemm_4x8_scatter`, whose tile rows are added at c + cOffs[r]: the
 // transposed convolution adds its taps into the image this way, no col2im.
