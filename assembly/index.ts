@@ -9,7 +9,8 @@ export function heap_base(): usize {
 }
 export * from './gemm';
 export * from './conv';
-export * from './pool';
+export * from './max-pool';
+export * from './avg-pool';
 export * from './linear';
 export * from './nn';
 export * from './loss';

@@ -180,3 +180,10 @@ export function sum(p: usize, n: i32): f64 {
 @inline export function ceilDiv(a: i32, b: i32): i32 {
   return (a + b - 1) / b;
 }
+
+/** Whether four consecutive pooling outputs read inputs that one vector (stride 1) or two (stride
+ *  2) hold: the strides the pooling kernels vectorize. */
+// @ts-ignore: decorator
+@inline export function vectorStride(sW: i32): bool {
+  return sW == 1 || sW == 2;
+}
