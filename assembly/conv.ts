@@ -165,7 +165,8 @@ export function conv2d_scratch_bytes(N: i32, Cin: i32, H: i32, W: i32, Cout: i32
       ? tapsBytes(K) * 2 + alignedBytes(Cout * K) + split + input
       : colBytes(K, cols) + gemm_scratch_bytes(K, cols, Og);
   }
-  if (ASC_FEATURE_SIMD && Cin / groups == 1 && groups > 1 && gatherInput(Cin, Cout, W, kH, kW, sH, sW, pH, pW, dH, dW)) {
+  if (ASC_FEATURE_SIMD && Cin / groups == 1 && groups > 1 &&
+    gatherInput(Cin, Cout, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW)) {
     input = max(input, tapsBytes(K) * 2 + (gatherPlaneFloats(Hout, Wout, kH, kW, pH, pW, dH, dW) << 2));
   }
   return DESCRIPTOR_BYTES + max(input, max(forward, filter));

@@ -303,11 +303,14 @@ export function depthwisePlanes(mode: i32, out: usize, x: usize, w: usize, b: us
 }
 
 /** Whether the input gradient can be gathered: at stride 1 with one output channel per input
- *  channel, dx is the forward of dy padded by the taps' reach less the padding, taps reversed. */
+ *  channel, dx is the forward of dy padded by the taps' reach less the padding, taps reversed.
+ *  That forward has Hout + (kH−1)·dH − 2·pH rows, so a dx with more (a transposed convolution's
+ *  output padding, which dilation allows at stride 1) is scattered instead; columns likewise. */
 // @ts-ignore: decorator
-@inline export function gatherInput(Cin: i32, Cout: i32, W: i32, kH: i32, kW: i32, sH: i32, sW: i32,
-  pH: i32, pW: i32, dH: i32, dW: i32): bool {
-  return Cout == Cin && sH == 1 && sW == 1 && pH <= (kH - 1) * dH && pW <= (kW - 1) * dW && W >= 4;
+@inline export function gatherInput(Cin: i32, Cout: i32, H: i32, W: i32, Hout: i32, Wout: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): bool {
+  return Cout == Cin && sH == 1 && sW == 1 && pH <= (kH - 1) * dH && pW <= (kW - 1) * dW && W >= 4 &&
+    H == Hout + (kH - 1) * dH - 2 * pH && W == Wout + (kW - 1) * dW - 2 * pW;
 }
 
 /** Floats of the padded dy plane that the gathered input gradient reads. */
@@ -333,7 +336,7 @@ export function depthwiseInput(dx: usize, dy: usize, w: usize, offs: usize, buf:
   // The gather multiplies the zeros around dy by the weights, which dx's arithmetic never does:
   // an infinite or NaN weight would make NaN of dx elements that it does not reach (PyTorch leaves
   // them finite), so such weights take the scatter below.
-  if (gatherInput(Cin, Cout, W, kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
+  if (gatherInput(Cin, Cout, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
     // dx[ih, iw] = Σ_t w[t] · dy[ih + pH − kh·dH, iw + pW − kw·dW]: tap T−1−t of the forward over
     // dy padded by qH = (kH−1)·dH − pH, qW = (kW−1)·dW − pW.
     const qH = (kH - 1) * dH - pH, qW = (kW - 1) * dW - pW, dyRow = Wout + 2 * qW;

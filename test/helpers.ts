@@ -5,6 +5,7 @@
 import * as ref from '../src/reference/index.js';
 import type { BackendName } from '../src/index.js';
 import { Random } from '../src/model/random.js';
+import { backend } from '../src/runtime/backend.js';
 
 /** Every backend Node can run: relaxed-simd works because vitest passes the V8 flag. */
 export const BACKENDS: readonly BackendName[] = ['relaxed-simd', 'simd', 'scalar', 'js'];
@@ -12,6 +13,17 @@ export const WASM_BACKENDS: readonly BackendName[] = ['relaxed-simd', 'simd', 's
 
 export type Arr = Float32Array | Float64Array;
 export interface Tensor4 { data: Float32Array; shape: number[] }
+
+/** Fills the first `bytes` of the current backend's heap that are free with NaN, so that a kernel
+ *  reading memory it never wrote (an output row it skipped, scratch it did not clear) gives NaN
+ *  rather than the zeros of a fresh heap. Ops release every buffer they take and the heap hands
+ *  out the lowest free block first, so the next op's buffers lie in what this filled. */
+export function poisonHeap(bytes = 1 << 22): void {
+  const { heap } = backend();
+  const p = heap.alloc(bytes);
+  heap.f32(p, bytes >> 2).fill(NaN);
+  heap.release(p);
+}
 
 /** A seeded generator of floats in [0, 1), to pick test data and geometries reproducibly. */
 export function rng(seed: number): () => number {

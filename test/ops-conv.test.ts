@@ -2,12 +2,12 @@
 // over geometries chosen around the SIMD width (channels 1, 3, 4, 5, 8, 17; odd and
 // non-multiple-of-4 widths) that jointly cover every kernel, stride, padding, dilation and
 // grouping value of the issue, plus seeded random ones.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { conv2d, conv2dBackwardBias, conv2dBackwardFilter, conv2dBackwardInput, init, backendName } from '../src/index.js';
 import {
-  BACKENDS, conv, convName, once, convOptions, convSums, expectClose, f64, randomConvCases, refBiasGrad,
-  refConvBackwardFilter, refConvBackwardInput, refConvForward, rng, tensor, tolFor, wShape, xShape, yShape,
-  type ConvGeom,
+  BACKENDS, conv, convName, convOptions, convSums, expectClose, f64, once, poisonHeap,
+  randomConvCases, refBiasGrad, refConvBackwardFilter, refConvBackwardInput, refConvForward, rng,
+  tensor, tolFor, wShape, xShape, yShape, type ConvGeom,
 } from './helpers.js';
 
 // N, Cin, Cout, [H, W], kernel, stride, padding, dilation, groups
@@ -101,6 +101,7 @@ const LARGE = [
 
 describe.each(BACKENDS)('conv2d ops on the %s backend', (backend) => {
   beforeAll(() => init({ backend }));
+  beforeEach(() => poisonHeap());
 
   it('runs on the requested backend', () => {
     expect(backendName()).toBe(backend);

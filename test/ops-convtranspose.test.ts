@@ -2,10 +2,10 @@
 // roles swapped (x plays dy, the transposed conv's output plays dx; the weight layout
 // [Cin, Cout/g, kH, kW] is exactly conv's [Cout, Cin/g, kH, kW] seen from the other side), plus the
 // bias. The output shape is checked against PyTorch's formula written out here by hand.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { convTranspose2d, init } from '../src/index.js';
 import {
-  BACKENDS, convArgs, expectClose, f64, randInt, refConvBackwardInput, rng, tensor, tolFor, type ConvGeom,
+  BACKENDS, expectClose, f64, poisonHeap, randInt, refConvBackwardInput, rng, tensor, tolFor, type ConvGeom,
 } from './helpers.js';
 
 interface TCase {
@@ -71,6 +71,10 @@ const CASES: TCase[] = [
   tcase(2, 16, 16, 5, 1, 2, 0, 1, 1, 4),
   tcase(1, 1, 17, [1, 9], [1, 5], [1, 3], [0, 2], [0, 2]),
   tcase(3, 5, 3, [5, 3], [2, 3], [2, 3], 0, [1, 2], [1, 2]),
+  // Depthwise at stride 1 with output padding (dilation allows it): more rows and columns than the
+  // conv's forward of this size would have.
+  tcase(1, 2, 2, 8, 3, 1, 1, [1, 0], 2, 2),
+  tcase(2, 3, 3, [5, 6], [2, 3], 1, [1, 2], [1, 2], 3, 3),
 ];
 
 function randomCases(seed: number, count: number): TCase[] {
@@ -95,6 +99,7 @@ function randomCases(seed: number, count: number): TCase[] {
 
 describe.each(BACKENDS)('convTranspose2d on the %s backend', (backend) => {
   beforeAll(() => init({ backend }));
+  beforeEach(() => poisonHeap());
 
   describe.each([...CASES, ...randomCases(0x7a5, 10)].map((t, i) => ({ t, i, n: name(t) })))('$n', ({ t, i }) => {
     const r = rng(2000 + i);

@@ -1,11 +1,12 @@
 // linear forward on every backend against the reference, over feature counts around the SIMD width;
 // and its two gradients through the backend's kernels (API.md exposes only the forward), run over
 // the heap exactly as a layer would, against the reference linear_backward_input/weight.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { init, linear } from '../src/index.js';
 import { backend } from '../src/runtime/backend.js';
 import {
-  BACKENDS, expectClose, f64, once, randInt, refLinear, refLinearBackwardInput, refLinearBackwardWeight, rng, tensor, tolFor,
+  BACKENDS, expectClose, f64, once, poisonHeap, randInt, refLinear, refLinearBackwardInput,
+  refLinearBackwardWeight, rng, tensor, tolFor,
 } from './helpers.js';
 
 // N, inFeatures, outFeatures
@@ -62,6 +63,7 @@ const CASE_DATA = [...CASES, ...randomCases(0x11ea2, 8)].map(([N, inF, outF]) =>
 
 describe.each(BACKENDS)('linear on the %s backend', (backend) => {
   beforeAll(() => init({ backend }));
+  beforeEach(() => poisonHeap());
 
   describe.each(CASE_DATA)('linear N$N in $inF out $outF', (c) => {
     const { N, inF, outF, x, w, b, dy } = c;

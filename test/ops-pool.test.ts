@@ -3,12 +3,13 @@
 // first maximum in row-major window order, NaN wins (the later NaN when there are two), a window of
 // -Infinity still reports its first in-bounds element, and the average divisor with and without
 // the padding counted.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { avgPool2d, avgPool2dBackward, init, maxPool2d, maxPool2dBackward } from '../src/index.js';
 import { backend as activeBackend } from '../src/runtime/backend.js';
 import {
-  BACKENDS, expectClose, expectSameInts, f64, pool, poolInShape, poolName, poolOptions, poolOutShape, randInt,
-  refAvgPool, refAvgPoolBackward, refMaxPool, refMaxPoolBackward, rng, tensor, tolFor, type PoolGeom,
+  BACKENDS, expectClose, expectSameInts, f64, poisonHeap, pool, poolInShape, poolName, poolOptions,
+  poolOutShape, randInt, refAvgPool, refAvgPoolBackward, refMaxPool, refMaxPoolBackward, rng,
+  tensor, tolFor, type PoolGeom,
 } from './helpers.js';
 
 // N, C, [H, W], kernel, stride (default: kernel), padding, dilation
@@ -74,6 +75,7 @@ const t = (data: number[], shape: number[]) => ({ data: new Float32Array(data), 
 
 describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
   beforeAll(() => init({ backend }));
+  beforeEach(() => poisonHeap());
 
   describe.each(MAX_CASES.map((g, i) => ({ g, i, n: poolName(g, 'maxPool2d') })))('$n', ({ g, i }) => {
     const r = rng(3000 + i);

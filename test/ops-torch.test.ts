@@ -4,13 +4,13 @@
 // max pooling with indices (ties, NaN) and its gradient, average pooling both ways with either
 // divisor rule — on every backend.
 import { readFileSync } from 'node:fs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   init, conv2d, conv2dBackwardInput, conv2dBackwardFilter, conv2dBackwardBias, convTranspose2d,
   maxPool2d, maxPool2dBackward, avgPool2d, avgPool2dBackward, ShapeError, type TensorLike,
 } from '../src/index.js';
 import { decodeSafetensors } from '../src/model/safetensors.js';
-import { BACKENDS, expectClose } from './helpers.js';
+import { BACKENDS, expectClose, poisonHeap } from './helpers.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 const cases: { op: 'conv' | 'pool'; opts: any; outputPadding?: number[]; transposeRefused?: boolean }[] =
@@ -37,6 +37,7 @@ function same(actual: TensorLike, expected: TensorLike, what: string): void {
 
 describe.each(BACKENDS)('ops against PyTorch, %s backend', (backend) => {
   beforeAll(() => init({ backend }));
+  beforeEach(() => poisonHeap());
 
   cases.forEach((c, i) => {
     const geometry = JSON.stringify(c.opts);
