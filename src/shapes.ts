@@ -36,6 +36,14 @@ export function shown(v: unknown): string {
   }
 }
 
+/** The largest integer a kernel argument can hold (the WASM ABI passes sizes as i32). */
+export const INT_MAX = 2 ** 31 - 1;
+
+/** Checks that an integer a kernel will receive fits its i32 argument. */
+function checkInt32(value: number, what: string, shownValue: unknown = value): void {
+  if (value > INT_MAX) throw new ShapeError(`${what} must be at most ${INT_MAX}; got ${shown(shownValue)}`);
+}
+
 /** Expands a Pair to [height, width] after checking that both are integers >= min. */
 export function pair(value: Pair | undefined, fallback: Pair, what: string, min: number): [number, number] {
   const v = value ?? fallback;
@@ -51,6 +59,7 @@ export function pair(value: Pair | undefined, fallback: Pair, what: string, min:
       const rule = min === 0 ? 'non-negative' : 'positive';
       throw new ShapeError(`${what} must be ${rule}; got ${shown(v)}`);
     }
+    checkInt32(x, what, v);
   }
   return hw;
 }
@@ -69,6 +78,7 @@ export function checkTensor(t: unknown, name: string, rank?: number): asserts t 
   if (rank !== undefined && shape.length !== rank) {
     throw new ShapeError(`${name} must have rank ${rank}; got shape ${shapeText(shape)} (rank ${shape.length})`);
   }
+  for (const d of shape) checkInt32(d, `${name}.shape entries`, shape);
   if (sizeOf(shape) !== data.length) {
     throw new ShapeError(`${name}.data has ${data.length} elements but shape ${shapeText(shape)} needs ${sizeOf(shape)}`);
   }
@@ -82,6 +92,7 @@ export function checkShape4(shape: unknown, name: string): asserts shape is read
   if (shape.length !== 4) {
     throw new ShapeError(`${name} must have rank 4; got ${shapeText(shape)} (rank ${shape.length})`);
   }
+  for (const d of shape) checkInt32(d, `${name} entries`, shape);
 }
 
 /** floor((size + 2·pad − dilation·(k − 1) − 1) / stride) + 1: PyTorch's floor-mode output size. */
@@ -145,6 +156,7 @@ function positiveInteger(value: unknown, fallback: number, what: string): number
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${what} must be an integer; got ${shown(v)}`);
   if (v < 1) throw new ShapeError(`${what} must be positive; got ${v}`);
+  checkInt32(v, what);
   return v;
 }
 
@@ -219,7 +231,26 @@ export function conv2dGeometry(
   const what = `${op}: ${names.weight} ${shapeText(wShape)} on ${names.x} ${shapeText(xShape)}`;
   const Hout = checkedOutputSize(what, 'height', H, kH, sH, pH, dH);
   const Wout = checkedOutputSize(what, 'width', W, kW, sW, pW, dW);
-  return { N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW, groups };
+  const g = { N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW, groups };
+  checkPaddedImage(op, g);
+  return g;
+}
+
+/** Floats of one padded image that the SIMD kernels copy (im2col.ts's split input) and whose
+ *  size their i32 scratch arithmetic computes: at most 2^28 (1 GiB). */
+const PADDED_IMAGE_FLOATS = 2 ** 28;
+
+/** Checks that one image of the convolution's input (dx for the input gradient and the transposed
+ *  convolution), padded, stays within PADDED_IMAGE_FLOATS. */
+function checkPaddedImage(op: string, g: ConvGeometry): void {
+  const rows = g.H + 2 * g.pH, cols = g.W + 2 * g.pW;
+  // 16 columns of slack: a split row is rounded up and split by column phase.
+  if (g.Cin * rows * (cols + 16) > PADDED_IMAGE_FLOATS) {
+    throw new ShapeError(
+      `${op}: one padded image of ${g.Cin} × ${rows} × ${cols} floats (padding ${shapeText([g.pH, g.pW])}) is more than ` +
+        `the ${PADDED_IMAGE_FLOATS} (1 GiB) the kernels can address`,
+    );
+  }
 }
 
 export function convOutputShape(g: ConvGeometry): number[] {
@@ -260,6 +291,7 @@ export function convTranspose2dGeometry(
     N, Cin: coutG * groups, H: out[0], W: out[1], Cout: C, Hout: H, Wout: W, kH, kW,
     sH: p.stride[0], sW: p.stride[1], pH: p.padding[0], pW: p.padding[1], dH: p.dilation[0], dW: p.dilation[1], groups,
   };
+  checkPaddedImage(op, geometry);
   return { geometry, outputShape: [N, geometry.Cin, out[0], out[1]] };
 }
 

@@ -216,6 +216,19 @@ const CASES: BadCase[] = [
   { op: 'linear', what: 'bias of the wrong length', call: () => linear(lx, lw, t([3])), error: ShapeError, names: /bias/, shows: ['3', '4'] },
   { op: 'linear', what: 'x.data a Float64Array', call: () => linear(f64Data(lx), lw), error: TypeError, names: /\bx\b/ },
   { op: 'linear', what: 'weight.data shorter than its shape', call: () => linear(lx, short(lw)), error: ShapeError, names: /weight/, shows: ['11', '12'] },
+  // Sizes past the kernels' i32 arguments or WebAssembly's 4 GiB (these trapped, hung, or computed
+  // wrong values on the WASM builds before they were checked)
+  { op: 'conv2d', what: 'stride past 32 bits', call: () => conv2d(x, w, null, { stride: 2 ** 32 }), error: ShapeError, names: /stride/, shows: ['2147483647', '4294967296'] },
+  { op: 'conv2d', what: 'groups past 32 bits', call: () => conv2d(x, w, null, { groups: 2 ** 31 }), error: ShapeError, names: /groups/, shows: ['2147483647'] },
+  { op: 'conv2d', what: 'padding whose padded image passes 1 GiB', call: () => conv2d(t([1, 1, 1, 1]), t([1, 1, 1, 1]), null, { padding: 20000, stride: 40000 }), error: ShapeError, names: /padd/, shows: ['40001', '20000'] },
+  { op: 'conv2dBackwardInput', what: 'inputShape past 32 bits', call: () => conv2dBackwardInput(dy, w, [2, 3, 2 ** 31, 5]), error: ShapeError, names: /inputShape/, shows: ['2147483648'] },
+  { op: 'conv2dBackwardBias', what: 'an empty dy with channels past 32 bits', call: () => conv2dBackwardBias({ data: new Float32Array(0), shape: [0, 2 ** 40, 1, 1] }), error: ShapeError, names: /\bdy\b/, shows: ['1099511627776'] },
+  { op: 'convTranspose2d', what: 'stride past 32 bits', call: () => convTranspose2d(t([1, 1, 2, 1]), t([1, 1, 1, 1]), null, { stride: [2 ** 32, 1], padding: [2 ** 31 - 1, 0] }), error: ShapeError, names: /stride/ },
+  { op: 'convTranspose2d', what: 'an output whose padded image passes 1 GiB', call: () => convTranspose2d(t([1, 1, 2, 2]), t([1, 1, 1, 1]), null, { stride: 100000 }), error: ShapeError, names: /padded image/ },
+  { op: 'maxPool2d', what: 'dilation past 32 bits', call: () => maxPool2d(x, { kernelSize: 1, dilation: 2 ** 32 }), error: ShapeError, names: /dilation/ },
+  { op: 'maxPool2dBackward', what: 'an inputShape past 4 GiB', call: () => maxPool2dBackward(t([1, 1, 1, 1]), new Int32Array(1), [1, 1, 50000, 50000]), error: ShapeError, names: /maxPool2dBackward/, shows: ['4 GiB'] },
+  { op: 'avgPool2dBackward', what: 'an inputShape past 4 GiB', call: () => avgPool2dBackward(t([1, 1, 1, 1]), [1, 1, 60000, 60000], { kernelSize: 60000 }), error: ShapeError, names: /avgPool2dBackward/, shows: ['4 GiB'] },
+  { op: 'linear', what: 'weight with out-features past 32 bits', call: () => linear({ data: new Float32Array(0), shape: [1, 0] }, { data: new Float32Array(0), shape: [2 ** 40, 0] }), error: ShapeError, names: /weight/ },
 ];
 
 const ALL_INPUTS = [x, w, b, dy, tx, pdy, lx, lw];

@@ -72,7 +72,7 @@ export function conv2d(
     return new Tensor(y, shape);
   }
   const { planes, batch } = imageChunks(g);
-  const [y] = run([x.data, weight.data, b], [{ size: sizeOf(shape) }],
+  const [y] = run(op, [x.data, weight.data, b], [{ size: sizeOf(shape) }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
     (k, [y, x, w, b], scratch, images) => k.conv2d_forward(y, x, w, b, scratch, ...convArgs(g, batch(images))),
     planes, [1, 2]);
@@ -90,7 +90,7 @@ export function conv2dBackwardInput(
   const g = conv2dGeometry(op, inputShape, weight.shape, convParams(op, options), { x: 'inputShape', weight: 'weight' });
   checkGradShape(op, 'dy', dy.shape, convOutputShape(g), `conv2d of inputShape ${shapeText(inputShape)} with weight ${shapeText(weight.shape)}`);
   const { planes, batch } = imageChunks(g);
-  const [dx] = run([dy.data, weight.data], [{ size: sizeOf(inputShape) }],
+  const [dx] = run(op, [dy.data, weight.data], [{ size: sizeOf(inputShape) }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
     (k, [dx, dy, w], scratch, images) => k.conv2d_backward_input(dx, dy, w, scratch, ...convArgs(g, batch(images))),
     planes, [1]);
@@ -108,7 +108,7 @@ export function conv2dBackwardFilter(
   const g = conv2dGeometry(op, x.shape, weightShape, convParams(op, options), { x: 'x', weight: 'weightShape' });
   checkGradShape(op, 'dy', dy.shape, convOutputShape(g), `conv2d of x ${shapeText(x.shape)} with weightShape ${shapeText(weightShape)}`);
   const { planes, batch } = imageChunks(g);
-  const [dw] = run([x.data, dy.data], [{ size: sizeOf(weightShape), zero: true, whole: true }],
+  const [dw] = run(op, [x.data, dy.data], [{ size: sizeOf(weightShape), zero: true, whole: true }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
     (k, [dw, x, dy], scratch, images) => k.conv2d_backward_filter(dw, x, dy, scratch, ...convArgs(g, batch(images))),
     planes) as Float32Array[];
@@ -124,7 +124,7 @@ export function conv2dBackwardBias(dy: TensorLike): Tensor {
   const op = 'conv2dBackwardBias';
   checkTensor(dy, `${op}: dy`, 4);
   const [N, C, H, W] = dy.shape;
-  const [db] = run([dy.data], [{ size: C, zero: true }], () => 0,
+  const [db] = run(op, [dy.data], [{ size: C, zero: true }], () => 0,
     (k, [db, dy]) => k.conv2d_backward_bias(db, dy, N, C, H * W));
   return new Tensor(db as Float32Array, [C]);
 }
@@ -140,7 +140,7 @@ export function convTranspose2d(
   // g is the conv whose input is this op's output and whose output is x.
   const { geometry: g, outputShape } = convTranspose2dGeometry(op, x.shape, weight.shape, options);
   const b = checkBias(op, bias, g.Cin);
-  const [y] = run([x.data, weight.data, b], [{ size: sizeOf(outputShape) }],
+  const [y] = run(op, [x.data, weight.data, b], [{ size: sizeOf(outputShape) }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
     (k, [y, x, w, b], scratch) => {
       k.conv2d_backward_input(y, x, w, scratch, ...convArgs(g));

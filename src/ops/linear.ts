@@ -15,7 +15,7 @@ export function linear(x: TensorLike, weight: TensorLike, bias?: TensorLike | nu
     throw new ShapeError(`${op}: x has ${inF} features but weight ${shapeText(weight.shape)} expects ${wIn} (dimension 1)`);
   }
   const b = checkBias(op, bias, outF, 'output feature');
-  const [y] = run([x.data, weight.data, b], [{ size: N * outF }],
+  const [y] = run(op, [x.data, weight.data, b], [{ size: N * outF }],
     (k) => k.linear_scratch_bytes(N, inF, outF),
     (k, [y, x, w, b], scratch) => k.linear_forward(y, x, w, b, scratch, N, inF, outF)) as Float32Array[];
   // With no input features no kernel ran: the empty sum leaves the bias alone.

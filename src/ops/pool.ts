@@ -15,7 +15,7 @@ export function maxPool2d(x: TensorLike, options: MaxPool2dOptions): { output: T
   const g = pool2dGeometry(op, 'max', x.shape, options);
   const shape = poolOutputShape(g);
   const size = sizeOf(shape);
-  const [y, indices] = run([x.data], [{ size }, { size, int: true }], () => 0,
+  const [y, indices] = run(op, [x.data], [{ size }, { size, int: true }], () => 0,
     (k, [y, indices, x], _, planes) => k.maxpool2d_forward(y, indices, x, ...poolArgs(g, planes), g.dH, g.dW),
     g.N * g.C);
   return { output: new Tensor(y as Float32Array, shape), indices: indices as Int32Array };
@@ -49,7 +49,7 @@ export function maxPool2dBackward(dy: TensorLike, indices: Int32Array, inputShap
   // An index outside its plane (from a dilated window wholly in the padding) is ignored by the
   // kernels, so index values need no check here.
   const [, , Hout, Wout] = dy.shape;
-  const [dx] = run([dy.data, indices], [{ size: sizeOf(inputShape) }], () => 0,
+  const [dx] = run(op, [dy.data, indices], [{ size: sizeOf(inputShape) }], () => 0,
     (k, [dx, dy, indices], _, planes) => k.maxpool2d_backward(dx, dy, indices, planes, H, W, Hout, Wout), N * C);
   return new Tensor(dx as Float32Array, inputShape);
 }
@@ -61,7 +61,7 @@ export function avgPool2d(x: TensorLike, options: AvgPool2dOptions): Tensor {
   const g = pool2dGeometry(op, 'avg', x.shape, options);
   const include = countIncludePad(op, options);
   const shape = poolOutputShape(g);
-  const [y] = run([x.data], [{ size: sizeOf(shape) }], () => 0,
+  const [y] = run(op, [x.data], [{ size: sizeOf(shape) }], () => 0,
     (k, [y, x], _, planes) => k.avgpool2d_forward(y, x, ...poolArgs(g, planes), include), g.N * g.C);
   return new Tensor(y as Float32Array, shape);
 }
@@ -74,7 +74,7 @@ export function avgPool2dBackward(dy: TensorLike, inputShape: readonly number[],
   const g = pool2dGeometry(op, 'avg', inputShape, options, 'inputShape');
   const include = countIncludePad(op, options);
   checkGradShape(op, 'dy', dy.shape, poolOutputShape(g), `avgPool2d of inputShape ${shapeText(inputShape)}`);
-  const [dx] = run([dy.data], [{ size: sizeOf(inputShape) }], () => 0,
+  const [dx] = run(op, [dy.data], [{ size: sizeOf(inputShape) }], () => 0,
     (k, [dx, dy], _, planes) => k.avgpool2d_backward(dx, dy, ...poolArgs(g, planes), include), g.N * g.C);
   return new Tensor(dx as Float32Array, inputShape);
 }

@@ -30,7 +30,8 @@ const CHUNK_BYTES = 1 << 20;
 
 /**
  * Calls `kernel(k, pointers, scratch, planes)` with the pointers of the outputs followed by those
- * of the inputs (0 for a null input, an absent bias), and returns the outputs. When an output or
+ * of the inputs (0 for a null input, an absent bias), and returns the outputs. Buffers that do
+ * not fit in WebAssembly memory make a ShapeError that names `op`, before any kernel runs. When an output or
  * an input has no elements (a batch of 0), no kernel runs and the outputs are zeros: every op's
  * result over an empty sum.
  *
@@ -45,6 +46,7 @@ const CHUNK_BYTES = 1 << 20;
  * outputs copied out once at the end.
  */
 export function run(
+  op: string,
   inputs: readonly (Data | null)[],
   outputs: readonly Output[],
   scratchBytes: (k: Kernels) => number,
@@ -62,7 +64,13 @@ export function run(
   const chunk = perPlane === 0 ? planes : Math.max(1, Math.min(planes, Math.floor(CHUNK_BYTES / (4 * perPlane))));
   const allocated: number[] = [];
   const alloc = (bytes: number) => {
-    const p = heap.alloc(bytes);
+    let p: number;
+    try {
+      p = heap.alloc(bytes);
+    } catch (e) {
+      if (e instanceof ShapeError) throw new ShapeError(`${op}: ${e.message}`);
+      throw e;
+    }
     allocated.push(p);
     return p;
   };

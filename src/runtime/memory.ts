@@ -1,9 +1,12 @@
 // Buffers inside one WebAssembly.Memory. The host owns the memory (the modules import it), hands
 // out 16-byte aligned offsets, and grows the memory when it must. Growth detaches every view made
 // before it, so views are made at the moment of use and never kept across a call that may allocate.
+import { ShapeError } from '../errors.js';
 
 const ALIGN = 16;
 const PAGE = 65536;
+/** 65536 pages: all that a 32-bit WebAssembly memory can hold. */
+const MAX_BYTES = 2 ** 32;
 
 /** `n` rounded up to the heap's 16-byte alignment (SIMD loads, and the plan's slots). */
 export const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -81,7 +84,13 @@ export class Heap {
   private ensure(end: number): void {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
-    this.memory.grow(Math.ceil((end - have) / PAGE));
+    const short = () => `the heap needs ${end} bytes of WebAssembly memory (it has ${have})`;
+    if (end > MAX_BYTES) throw new ShapeError(`${short()}, more than the 4 GiB a WebAssembly module can address`);
+    try {
+      this.memory.grow(Math.ceil((end - have) / PAGE));
+    } catch (e) {
+      throw new ShapeError(`${short()}, and the engine could not grow it: ${(e as Error).message}`);
+    }
   }
 
   f32(offset: number, length: number): Float32Array {
