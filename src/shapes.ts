@@ -143,7 +143,7 @@ export interface AvgPool2dOptions {
 }
 
 /** The options object itself: absent (undefined or null) or an object. */
-function optionsObject<T extends object>(op: string, options: T | null | undefined, required: boolean): Partial<T> {
+export function optionsObject<T extends object>(op: string, options: T | null | undefined, required: boolean): Partial<T> {
   if (options === undefined || options === null) {
     if (required) throw new TypeError(`${op}: options are required ({ kernelSize, ... }); got ${options}`);
     return {};
@@ -257,6 +257,21 @@ export function convOutputShape(g: ConvGeometry): number[] {
   return [g.N, g.Cout, g.Hout, g.Wout];
 }
 
+/** A transposed convolution's outputPadding, which must be smaller than either the stride or the
+ *  dilation along its axis (PyTorch's rule). */
+export function outputPaddingParam(op: string, options: ConvTranspose2dOptions | null | undefined, p: ConvParams): [number, number] {
+  const outputPadding = pair(optionsObject(op, options, false).outputPadding, 0, `${op}: outputPadding`, 0);
+  for (const i of [0, 1]) {
+    const [extra, s, d] = [outputPadding[i], p.stride[i], p.dilation[i]];
+    if (!(extra < s || extra < d)) {
+      throw new ShapeError(
+        `${op}: outputPadding must be smaller than either stride or dilation; got outputPadding ${extra}, stride ${s}, dilation ${d}`,
+      );
+    }
+  }
+  return outputPadding;
+}
+
 /** convTranspose2d(x, weight) as the input gradient of a conv2d: the returned geometry is that of
  *  the conv whose input is the transposed conv's output (Cin, H, W of the geometry) and whose
  *  output is x (Cout, Hout, Wout); the weight [Cin_x, Cout/g, kH, kW] is exactly its weight. */
@@ -264,7 +279,7 @@ export function convTranspose2dGeometry(
   op: string, xShape: readonly number[], wShape: readonly number[], options: ConvTranspose2dOptions | null | undefined,
 ): { geometry: ConvGeometry; outputShape: number[] } {
   const p = convParams(op, options);
-  const outputPadding = pair(optionsObject(op, options, false).outputPadding, 0, `${op}: outputPadding`, 0);
+  const outputPadding = outputPaddingParam(op, options, p);
   checkImageShape(op, 'x', xShape);
   if (wShape.some((d) => d < 1)) throw new ShapeError(`${op}: weight must have no zero dimension; got shape ${shapeText(wShape)}`);
   const [N, C, H, W] = xShape;
@@ -276,11 +291,6 @@ export function convTranspose2dGeometry(
   const k = [kH, kW];
   const out = [0, 1].map((i) => {
     const [s, pad, d, extra] = [p.stride[i], p.padding[i], p.dilation[i], outputPadding[i]];
-    if (!(extra < s || extra < d)) {
-      throw new ShapeError(
-        `${op}: outputPadding must be smaller than either stride or dilation; got outputPadding ${extra}, stride ${s}, dilation ${d}`,
-      );
-    }
     const n = (size[i] - 1) * s - 2 * pad + d * (k[i] - 1) + extra + 1;
     if (n < 1) {
       throw new ShapeError(`${op}: padding ${pad} leaves an output ${i ? 'width' : 'height'} of ${n} for x ${shapeText(xShape)} and weight ${shapeText(wShape)}`);
@@ -304,12 +314,15 @@ export interface PoolGeometry {
   kH: number; kW: number; sH: number; sW: number; pH: number; pW: number; dH: number; dW: number;
 }
 
-/** Checks pooling options and the shape of x (or of `inputShape`, as `name` says). Only max
- *  pooling has a dilation; average pooling's is 1. */
-export function pool2dGeometry(
-  op: string, kind: 'max' | 'avg', xShape: readonly number[],
-  options: MaxPool2dOptions | AvgPool2dOptions | null | undefined, name = 'x',
-): PoolGeometry {
+/** Pooling's kernel, stride, padding and dilation, each [height, width]. */
+export interface PoolParams {
+  kernel: [number, number]; stride: [number, number]; padding: [number, number]; dilation: [number, number];
+}
+
+/** Checks the pooling options on their own. Only max pooling has a dilation; average pooling's is 1. */
+export function poolParams(
+  op: string, kind: 'max' | 'avg', options: MaxPool2dOptions | AvgPool2dOptions | null | undefined,
+): PoolParams {
   const o = optionsObject(op, options, true) as Partial<MaxPool2dOptions>;
   if (o.kernelSize === undefined || o.kernelSize === null) {
     throw new TypeError(`${op}: options.kernelSize is required; got ${o.kernelSize}`);
@@ -323,6 +336,15 @@ export function pool2dGeometry(
       `${op}: padding must be at most half the kernel size; got padding ${shapeText([pH, pW])}, kernelSize ${shapeText([kH, kW])}`,
     );
   }
+  return { kernel: [kH, kW], stride: [sH, sW], padding: [pH, pW], dilation: [dH, dW] };
+}
+
+/** Checks pooling options and the shape of x (or of `inputShape`, as `name` says). */
+export function pool2dGeometry(
+  op: string, kind: 'max' | 'avg', xShape: readonly number[],
+  options: MaxPool2dOptions | AvgPool2dOptions | null | undefined, name = 'x',
+): PoolGeometry {
+  const { kernel: [kH, kW], stride: [sH, sW], padding: [pH, pW], dilation: [dH, dW] } = poolParams(op, kind, options);
   checkImageShape(op, name, xShape);
   const [N, C, H, W] = xShape;
   const what = `${op}: kernelSize ${shapeText([kH, kW])} on ${name} ${shapeText(xShape)}`;

@@ -13,9 +13,9 @@ export interface AvgPool2dLayerOptions {
 export class AvgPool2d extends Pool2dLayer<AvgPool2dLayerOptions> {
   private readonly includePad: number;
 
-  constructor(kernelSize: Pair, options: AvgPool2dLayerOptions = {}) {
+  constructor(kernelSize: Pair, options: AvgPool2dLayerOptions | null = {}) {
     super('avg', kernelSize, options);
-    this.includePad = countIncludePad('AvgPool2d', options);
+    this.includePad = countIncludePad('AvgPool2d', this.options);
   }
 
   plan(): void {

@@ -1,13 +1,16 @@
 // torch.nn.BatchNorm2d(numFeatures, { eps = 1e-5, momentum = 0.1, affine = true }): in training,
 // each channel is normalised by its batch statistics (saved for the backward) and the running
 // statistics are updated with the unbiased variance; in eval, the running statistics are used.
+// momentum null makes the running statistics a cumulative moving average (factor 1 / batches), as
+// PyTorch's momentum=None does.
 import { ShapeError } from '../errors.js';
-import { shapeText } from '../shapes.js';
-import { Layer, constantInit, positiveInt, type BackwardPass, type ParamSlot, type Pass, type Planner, type Slot } from './layer.js';
+import { optionsObject, shapeText } from '../shapes.js';
+import { Layer, booleanArg, constantInit, numberArg, positiveInt, type BackwardPass, type ParamSlot, type Pass, type Planner, type Slot } from './layer.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
-  momentum?: number;
+  /** Weight of each batch in the running statistics (default 0.1); null for a cumulative average. */
+  momentum?: number | null;
   /** Learn a per-channel scale (weight) and shift (bias); default true. */
   affine?: boolean;
 }
@@ -15,7 +18,7 @@ export interface BatchNorm2dOptions {
 export class BatchNorm2d extends Layer {
   readonly numFeatures: number;
   readonly eps: number;
-  readonly momentum: number;
+  readonly momentum: number | null;
   readonly affine: boolean;
   /** PyTorch's num_batches_tracked: training forwards seen. */
   numBatchesTracked = 0;
@@ -27,16 +30,14 @@ export class BatchNorm2d extends Layer {
   private saveInvstd?: Slot;
   private trainedForward = 0;
 
-  constructor(numFeatures: number, options: BatchNorm2dOptions = {}) {
+  constructor(numFeatures: number, options: BatchNorm2dOptions | null = {}) {
     super();
+    const o = optionsObject('BatchNorm2d', options, false);
     this.numFeatures = positiveInt('BatchNorm2d', 'numFeatures', numFeatures);
-    this.eps = options.eps ?? 1e-5;
-    this.momentum = options.momentum ?? 0.1;
-    this.affine = options.affine ?? true;
-    if (!(this.eps > 0)) throw new RangeError(`BatchNorm2d: eps must be positive; got ${this.eps}`);
-    if (!(this.momentum >= 0 && this.momentum <= 1)) {
-      throw new RangeError(`BatchNorm2d: momentum must be between 0 and 1; got ${this.momentum}`);
-    }
+    this.eps = numberArg('BatchNorm2d', 'eps', o.eps ?? 1e-5, (v) => v > 0 && Number.isFinite(v), 'a positive finite number');
+    this.momentum = o.momentum === null ? null
+      : numberArg('BatchNorm2d', 'momentum', o.momentum ?? 0.1, (v) => v >= 0 && v <= 1, 'between 0 and 1 (or null)');
+    this.affine = booleanArg('BatchNorm2d', 'affine', o.affine, true);
   }
 
   describe(): string {
@@ -70,15 +71,20 @@ export class BatchNorm2d extends Layer {
     return this.inputShape[1] * this.inputShape[2];
   }
 
-  forward({ k, x, y, n }: Pass, training: boolean): void {
+  checkBatch(n: number, training: boolean): void {
     if (training && n * this.planeSize < 2) {
       throw new ShapeError(`${this.describe()}: training needs more than one value per channel; got input ${shapeText([n, ...this.inputShape])}`);
     }
+  }
+
+  forward({ k, x, y, n }: Pass, training: boolean): void {
     if (training) this.numBatchesTracked++;
     this.trainedForward = training ? 1 : 0;
+    // momentum null: the cumulative average, 1 / batches seen (the kernel ignores it in eval).
+    const factor = this.momentum ?? 1 / this.numBatchesTracked;
     k.batchnorm2d_forward(y, this.saveMean!.offset, this.saveInvstd!.offset, this.runningMean!.offset,
       this.runningVar!.offset, x, this.gamma?.value.offset ?? 0, this.beta?.value.offset ?? 0,
-      n, this.numFeatures, this.planeSize, this.trainedForward, this.momentum, this.eps);
+      n, this.numFeatures, this.planeSize, this.trainedForward, factor, this.eps);
   }
 
   backward({ k, x, dy, dx, n }: BackwardPass): void {

@@ -1,10 +1,10 @@
 // torch.nn.ConvTranspose2d: weight (in, out/groups, kH, kW), optional bias (out). Its forward is
 // the input gradient of the conv2d that maps its output back to its input, and its backward is
 // that conv2d's forward and filter gradient (shapes.ts: convTranspose2dGeometry).
-import { convArgs, convTranspose2dGeometry, pair, type ConvArgs, type Pair } from '../shapes.js';
+import { convArgs, convParams, convTranspose2dGeometry, outputPaddingParam, type ConvArgs, type Pair } from '../shapes.js';
 import type { Kernels } from '../runtime/kernels.js';
-import { checkGroups, checkImageInput, describeConv, type Conv2dLayerOptions } from './conv2d.js';
-import { Layer, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
+import { checkGroups, checkImageInput, describeConv, kernelPair, type Conv2dLayerOptions } from './conv2d.js';
+import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
 
 export interface ConvTranspose2dLayerOptions extends Conv2dLayerOptions {
   outputPadding?: Pair;
@@ -21,13 +21,16 @@ export class ConvTranspose2d extends Layer {
   private w?: ParamSlot;
   private b?: ParamSlot;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvTranspose2dLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: ConvTranspose2dLayerOptions | null = {}) {
     super();
     this.inChannels = positiveInt('ConvTranspose2d', 'inChannels', inChannels);
     this.outChannels = positiveInt('ConvTranspose2d', 'outChannels', outChannels);
-    this.kernelSize = pair(kernelSize, 1, 'ConvTranspose2d: kernelSize', 1);
-    this.groups = positiveInt('ConvTranspose2d', 'groups', options.groups ?? 1);
-    this.bias = options.bias ?? true;
+    this.kernelSize = kernelPair('ConvTranspose2d', kernelSize);
+    // Every option is checked now, as Conv2d does; only the input size waits for compile.
+    const p = convParams('ConvTranspose2d', options);
+    outputPaddingParam('ConvTranspose2d', options, p);
+    this.groups = p.groups;
+    this.bias = booleanArg('ConvTranspose2d', 'bias', options?.bias, true);
     this.options = { ...options };
     checkGroups('ConvTranspose2d', inChannels, outChannels, this.groups);
   }

@@ -2,7 +2,7 @@
 import { ShapeError } from '../errors.js';
 import { convArgs, convParams, conv2dGeometry, pair, shapeText, type ConvArgs, type Pair } from '../shapes.js';
 import type { Kernels } from '../runtime/kernels.js';
-import { Layer, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
+import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
 
 export interface Conv2dLayerOptions {
   stride?: Pair;
@@ -23,6 +23,12 @@ export function checkGroups(name: string, inChannels: number, outChannels: numbe
   for (const [what, c] of [['inChannels', inChannels], ['outChannels', outChannels]] as const) {
     if (c % groups !== 0) throw new ShapeError(`${name}: ${what} ${c} is not divisible by groups ${groups}`);
   }
+}
+
+/** Checks a conv-like layer's kernelSize, which has no default (torch.nn requires it too). */
+export function kernelPair(name: string, kernelSize: Pair): [number, number] {
+  if (kernelSize === undefined || kernelSize === null) throw new TypeError(`${name}: kernelSize is required; got ${kernelSize}`);
+  return pair(kernelSize, 1, `${name}: kernelSize`, 1);
 }
 
 /** Checks that a conv-like layer gets an image with the channels it expects. */
@@ -48,17 +54,17 @@ export class Conv2d extends Layer {
   private w?: ParamSlot;
   private b?: ParamSlot;
 
-  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dLayerOptions = {}) {
+  constructor(inChannels: number, outChannels: number, kernelSize: Pair, options: Conv2dLayerOptions | null = {}) {
     super();
     this.inChannels = positiveInt('Conv2d', 'inChannels', inChannels);
     this.outChannels = positiveInt('Conv2d', 'outChannels', outChannels);
-    this.kernelSize = pair(kernelSize, 1, 'Conv2d: kernelSize', 1);
+    this.kernelSize = kernelPair('Conv2d', kernelSize);
     const p = convParams('Conv2d', options);
     this.stride = p.stride;
     this.padding = p.padding;
     this.dilation = p.dilation;
     this.groups = p.groups;
-    this.bias = options.bias ?? true;
+    this.bias = booleanArg('Conv2d', 'bias', options?.bias, true);
     checkGroups('Conv2d', inChannels, outChannels, this.groups);
   }
 

@@ -2,7 +2,7 @@
 // by 1 / (1 − p); in eval, the identity. The mask is drawn on the host from the model's seeded
 // generator (so a run repeats exactly) and the kernels apply mask·scale both ways.
 import { ElementwiseLayer } from './elementwise.js';
-import type { BackwardPass, Pass, Planner, Slot } from './layer.js';
+import { numberArg, type BackwardPass, type Pass, type Planner, type Slot } from './layer.js';
 
 export class Dropout extends ElementwiseLayer {
   readonly p: number;
@@ -11,10 +11,7 @@ export class Dropout extends ElementwiseLayer {
 
   constructor(p = 0.5) {
     super();
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
-      throw new RangeError(`Dropout: probability p must be between 0 and 1; got ${p}`);
-    }
-    this.p = p;
+    this.p = numberArg('Dropout', 'probability p', p, (v) => v >= 0 && v <= 1, 'between 0 and 1');
   }
 
   describe(): string {

@@ -64,6 +64,10 @@ export abstract class Layer {
    *  names the layer and both shapes when the input does not fit. */
   abstract outputShapeFor(input: readonly number[]): number[];
 
+  /** Throws a ShapeError when a forward over `n` samples cannot run. The model asks every layer
+   *  before a step does any work, so that no layer has updated anything when a later one refuses. */
+  checkBatch(_n: number, _training: boolean): void {}
+
   /** Declares what this layer needs for batches of up to `batchSize` samples. */
   plan(_p: Planner, _batchSize: number, _k: Kernels): void {}
 
@@ -97,6 +101,20 @@ export function uniformInit(fanIn: number): Initializer {
 }
 
 export const constantInit = (value: number): Initializer => (data) => data.fill(value);
+
+/** Checks a numeric argument: a TypeError for another kind, a RangeError when `valid` refuses it. */
+export function numberArg(owner: string, what: string, value: unknown, valid: (v: number) => boolean, rule: string): number {
+  if (typeof value !== 'number') throw new TypeError(`${owner}: ${what} must be a number; got ${shown(value)}`);
+  if (!valid(value)) throw new RangeError(`${owner}: ${what} must be ${rule}; got ${shown(value)}`);
+  return value;
+}
+
+/** Checks an optional boolean option (`bias`, `affine`); undefined or null means `fallback`. */
+export function booleanArg(owner: string, what: string, value: unknown, fallback: boolean): boolean {
+  const v = value ?? fallback;
+  if (typeof v !== 'boolean') throw new TypeError(`${owner}: ${what} must be a boolean; got ${shown(v)}`);
+  return v;
+}
 
 /** Checks a constructor argument that must be a positive integer. */
 export function positiveInt(layer: string, what: string, value: unknown): number {

@@ -1,8 +1,8 @@
 // torch.nn.Linear: weight (out, in), optional bias (out), on inputs of [in] features per sample.
 import { ShapeError } from '../errors.js';
-import { shapeText } from '../shapes.js';
+import { optionsObject, shapeText } from '../shapes.js';
 import type { Kernels } from '../runtime/kernels.js';
-import { Layer, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
+import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
 
 export interface LinearLayerOptions {
   /** Learn a bias (default true). */
@@ -16,11 +16,11 @@ export class Linear extends Layer {
   private w?: ParamSlot;
   private b?: ParamSlot;
 
-  constructor(inFeatures: number, outFeatures: number, options: LinearLayerOptions = {}) {
+  constructor(inFeatures: number, outFeatures: number, options: LinearLayerOptions | null = {}) {
     super();
     this.inFeatures = positiveInt('Linear', 'inFeatures', inFeatures);
     this.outFeatures = positiveInt('Linear', 'outFeatures', outFeatures);
-    this.bias = options.bias ?? true;
+    this.bias = booleanArg('Linear', 'bias', optionsObject('Linear', options, false).bias, true);
   }
 
   describe(): string {

@@ -15,7 +15,7 @@ export class MaxPool2d extends Pool2dLayer<MaxPool2dLayerOptions> {
   private dilation: [number, number] = [1, 1];
   private indices?: Slot;
 
-  constructor(kernelSize: Pair, options: MaxPool2dLayerOptions = {}) {
+  constructor(kernelSize: Pair, options: MaxPool2dLayerOptions | null = {}) {
     super('max', kernelSize, options);
   }
 

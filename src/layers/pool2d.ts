@@ -1,6 +1,6 @@
 // What MaxPool2d and AvgPool2d share: options checked at construction, the geometry for an input
 // shape, the output shape, and the kernel arguments computed once when the model plans.
-import { pool2dGeometry, poolArgs, type Pair } from '../shapes.js';
+import { optionsObject, pool2dGeometry, poolArgs, poolParams, type Pair } from '../shapes.js';
 import { checkImageInput } from './conv2d.js';
 import { Layer } from './layer.js';
 
@@ -12,12 +12,12 @@ export abstract class Pool2dLayer<Options extends object> extends Layer {
   /** NC (for one sample), H, W, Hout, Wout, kH, kW, sH, sW, pH, pW: set by `plan`. */
   protected args?: PoolArgs;
 
-  constructor(private readonly kind: 'max' | 'avg', kernelSize: Pair, options: Options) {
+  constructor(private readonly kind: 'max' | 'avg', kernelSize: Pair, options: Options | null) {
     super();
     this.kernelSize = kernelSize;
-    this.options = { ...options };
-    // Validates the options now, on a shape any valid kernel fits.
-    this.geometry(1, [1, 1 << 20, 1 << 20]);
+    this.options = { ...optionsObject(this.describe(), options, false) } as Options;
+    // The options are checked now; the input they meet, at compile.
+    poolParams(this.describe(), kind, { kernelSize, ...this.options });
   }
 
   describe(): string {

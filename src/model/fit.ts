@@ -3,7 +3,7 @@
 // signal stops it before the next batch; the promise then resolves with what was done.
 import { ShapeError } from '../errors.js';
 import type { TensorLike } from '../tensor.js';
-import { Random, randomSeed } from './random.js';
+import { Random, checkSeed } from './random.js';
 import type { Sequential, Targets } from './sequential.js';
 
 export interface FitData {
@@ -75,16 +75,20 @@ function yieldToEventLoop(): Promise<void> {
 export async function fit(model: Sequential, data: FitData, options: FitOptions): Promise<FitResult> {
   const c = model.trainable('fit');
   if (data === null || typeof data !== 'object') throw new TypeError('Sequential.fit: data must be { x, labels }');
-  const { epochs = 1, shuffle = true, seed = randomSeed(), validationData, onBatchEnd, onEpochEnd, signal } = options;
+  const { epochs = 1, shuffle = true, validationData, onBatchEnd, onEpochEnd, signal } = options;
   if (!Number.isInteger(epochs) || epochs < 0) throw new TypeError(`Sequential.fit: epochs must be a non-negative integer; got ${epochs}`);
+  const seed = checkSeed('Sequential.fit', options.seed);
   const { data: x, n } = model.samples(data.x, 'fit');
   if (n === 0) throw new ShapeError('Sequential.fit: x has no samples');
   const labels = model.checkTargets(data.labels, n, 'fit');
   if (validationData) model.checkTargets(validationData.labels, model.samples(validationData.x, 'fit').n, 'fit');
+  const steps = Math.ceil(n / c.batchSize);
+  // Every batch is full but perhaps the last: both sizes are checked before the first step.
+  model.checkBatch(Math.min(n, c.batchSize));
+  model.checkBatch(n - (steps - 1) * c.batchSize);
 
   const rng = new Random(seed);
   const order = Int32Array.from({ length: n }, (_, i) => i);
-  const steps = Math.ceil(n / c.batchSize);
   const result: FitResult = { epochs: [], aborted: false };
   for (let epoch = 0; epoch < epochs; epoch++) {
     if (shuffle) rng.shuffle(order);

@@ -2,7 +2,8 @@
 // A model lays out parameters, gradients and each state buffer in the same order, so a step is
 // one kernel call over the whole parameter region, then one fill that zeroes the gradients.
 import type { Kernels } from '../runtime/kernels.js';
-import type { Slot } from '../layers/layer.js';
+import { booleanArg, numberArg, type Slot } from '../layers/layer.js';
+import { optionsObject, shown } from '../shapes.js';
 
 /** The regions an optimizer steps over; each state slot has the parameters' length. */
 export interface OptimizerRegions {
@@ -11,10 +12,6 @@ export interface OptimizerRegions {
   state: readonly Slot[];
 }
 
-function number(name: string, what: string, value: number, check: (v: number) => boolean, rule: string): number {
-  if (typeof value !== 'number' || !check(value)) throw new RangeError(`${name}: ${what} must be ${rule}; got ${value}`);
-  return value;
-}
 const nonNegative = (v: number) => v >= 0 && Number.isFinite(v);
 const unit = (v: number) => v >= 0 && v < 1;
 
@@ -25,7 +22,7 @@ export abstract class Optimizer {
   steps = 0;
 
   protected constructor(name: string, lr: number) {
-    this.lr = number(name, 'lr', lr, nonNegative, 'a non-negative number');
+    this.lr = numberArg(name, 'lr', lr, nonNegative, 'a non-negative number');
   }
 
   /** How many buffers of the parameters' size this optimizer keeps. */
@@ -55,12 +52,13 @@ export class SGD extends Optimizer {
   weightDecay: number;
   readonly nesterov: boolean;
 
-  constructor(options: SGDOptions = {}) {
-    super('SGD', options.lr ?? 1e-3);
-    this.momentum = number('SGD', 'momentum', options.momentum ?? 0, nonNegative, 'a non-negative number');
-    this.dampening = number('SGD', 'dampening', options.dampening ?? 0, Number.isFinite, 'a finite number');
-    this.weightDecay = number('SGD', 'weightDecay', options.weightDecay ?? 0, nonNegative, 'a non-negative number');
-    this.nesterov = options.nesterov ?? false;
+  constructor(options: SGDOptions | null = {}) {
+    const o = optionsObject('SGD', options, false);
+    super('SGD', o.lr ?? 1e-3);
+    this.momentum = numberArg('SGD', 'momentum', o.momentum ?? 0, nonNegative, 'a non-negative number');
+    this.dampening = numberArg('SGD', 'dampening', o.dampening ?? 0, Number.isFinite, 'a finite number');
+    this.weightDecay = numberArg('SGD', 'weightDecay', o.weightDecay ?? 0, nonNegative, 'a non-negative number');
+    this.nesterov = booleanArg('SGD', 'nesterov', o.nesterov, false);
     if (this.nesterov && (this.momentum <= 0 || this.dampening !== 0)) {
       throw new RangeError('SGD: Nesterov momentum requires a momentum and zero dampening');
     }
@@ -92,13 +90,17 @@ export class Adam extends Optimizer {
   /** AdamW decays the weights directly instead of adding the decay to the gradient. */
   protected readonly decoupled: boolean = false;
 
-  constructor(options: AdamOptions = {}, name = 'Adam', defaultWeightDecay = 0) {
-    super(name, options.lr ?? 1e-3);
-    const [beta1, beta2] = options.betas ?? [0.9, 0.999];
-    this.beta1 = number(name, 'betas[0]', beta1, unit, 'in [0, 1)');
-    this.beta2 = number(name, 'betas[1]', beta2, unit, 'in [0, 1)');
-    this.eps = number(name, 'eps', options.eps ?? 1e-8, nonNegative, 'a non-negative number');
-    this.weightDecay = number(name, 'weightDecay', options.weightDecay ?? defaultWeightDecay, nonNegative, 'a non-negative number');
+  constructor(options: AdamOptions | null = {}, name = 'Adam', defaultWeightDecay = 0) {
+    const o = optionsObject(name, options, false);
+    super(name, o.lr ?? 1e-3);
+    const betas = o.betas ?? [0.9, 0.999];
+    if (!Array.isArray(betas) || betas.length !== 2) {
+      throw new TypeError(`${name}: betas must be a [beta1, beta2] pair; got ${shown(betas)}`);
+    }
+    this.beta1 = numberArg(name, 'betas[0]', betas[0], unit, 'in [0, 1)');
+    this.beta2 = numberArg(name, 'betas[1]', betas[1], unit, 'in [0, 1)');
+    this.eps = numberArg(name, 'eps', o.eps ?? 1e-8, nonNegative, 'a non-negative number');
+    this.weightDecay = numberArg(name, 'weightDecay', o.weightDecay ?? defaultWeightDecay, nonNegative, 'a non-negative number');
   }
 
   get stateBuffers(): number {
@@ -114,7 +116,7 @@ export class Adam extends Optimizer {
 export class AdamW extends Adam {
   protected readonly decoupled: boolean = true;
 
-  constructor(options: AdamOptions = {}) {
+  constructor(options: AdamOptions | null = {}) {
     super(options, 'AdamW', 1e-2);
   }
 }

@@ -1,5 +1,6 @@
 // The seedable generator behind weight initialisation, dropout masks and shuffling, so that a run
 // repeats exactly from its seed. mulberry32: 32 bits of state, fast, and good enough for these.
+import { shown } from '../shapes.js';
 
 export class Random {
   private state: number;
@@ -40,4 +41,11 @@ export class Random {
 /** A seed for runs that did not ask for one. */
 export function randomSeed(): number {
   return Math.floor(Math.random() * 2 ** 32);
+}
+
+/** Checks a seed option: any integer (taken modulo 2^32); undefined or null draws a random one. */
+export function checkSeed(owner: string, seed: unknown): number {
+  const v = seed ?? randomSeed();
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${owner}: seed must be an integer; got ${shown(v)}`);
+  return v;
 }

@@ -1,6 +1,7 @@
 // The safetensors format (what safetensors.torch.save_file writes and load_file reads): an 8-byte
 // little-endian header length, a JSON header { name: { dtype, shape, data_offsets: [begin, end] } }
 // padded with spaces to a multiple of 8, then the raw little-endian tensor bytes.
+import { shown } from '../shapes.js';
 
 export interface SafeTensor {
   dtype: 'F32' | 'I64';
@@ -43,21 +44,26 @@ export function decodeSafetensors(bytes: Uint8Array): Map<string, DecodedTensor>
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = Number(view.getBigUint64(0, true));
   if (headerLength > bytes.length - 8) throw bad(`header length ${headerLength} exceeds the file`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  let header: unknown;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLength)));
   } catch {
     throw bad('the header is not JSON');
   }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) throw bad(`the header is ${shown(header)}, not an object`);
   const data = bytes.subarray(8 + headerLength);
   const out = new Map<string, DecodedTensor>();
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') continue;
-    const [begin, end] = entry.data_offsets ?? [];
+    if (entry === null || typeof entry !== 'object') throw bad(`tensor ${name} is ${shown(entry)}, not { dtype, shape, data_offsets }`);
+    const { dtype, shape, data_offsets: offsets } = entry as Partial<Record<'dtype' | 'shape' | 'data_offsets', unknown>>;
+    if (typeof dtype !== 'string') throw bad(`tensor ${name} has dtype ${shown(dtype)}`);
+    if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) throw bad(`tensor ${name} has shape ${shown(shape)}`);
+    const [begin, end] = Array.isArray(offsets) ? offsets : [];
     if (!(Number.isInteger(begin) && Number.isInteger(end) && begin >= 0 && begin <= end && end <= data.length)) {
-      throw bad(`tensor ${name} has data_offsets ${JSON.stringify(entry.data_offsets)} outside the data`);
+      throw bad(`tensor ${name} has data_offsets ${shown(offsets)} outside the data`);
     }
-    out.set(name, { dtype: entry.dtype, shape: entry.shape, bytes: data.subarray(begin, end) });
+    out.set(name, { dtype, shape, bytes: data.subarray(begin, end) });
   }
   return out;
 }

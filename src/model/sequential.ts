@@ -8,8 +8,8 @@ import { backend, type Backend } from '../runtime/backend.js';
 import { checkTensor, shapeText, shown } from '../shapes.js';
 import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
 import { Optimizer } from './optimizers.js';
-import { MemoryPlan, type MemoryReport } from './plan.js';
-import { Random, randomSeed } from './random.js';
+import { MAX_MEMORY_BYTES, MemoryPlan, type MemoryReport } from './plan.js';
+import { Random, checkSeed } from './random.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.js';
 import { fit, type FitData, type FitOptions, type FitResult } from './fit.js';
 
@@ -51,6 +51,8 @@ interface Compiled {
   scratch: number;
 }
 
+const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+
 const disposeSymbol: symbol = (Symbol as { dispose?: symbol }).dispose ?? Symbol.for('Symbol.dispose');
 const finalizer = new FinalizationRegistry<{ heap: Backend['heap']; offsets: number[] }>(({ heap, offsets }) => {
   for (const offset of offsets) heap.release(offset);
@@ -74,7 +76,7 @@ export class Sequential {
   /** Plans all memory for batches of up to `batchSize` and initialises the parameters. */
   compile(options: CompileOptions): this {
     this.live();
-    const { inputShape, batchSize, loss = 'crossEntropy', optimizer, seed = randomSeed() } = options ?? ({} as CompileOptions);
+    const { inputShape, batchSize, loss = 'crossEntropy', optimizer } = options ?? ({} as CompileOptions);
     if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
       throw new TypeError(`Sequential.compile: inputShape must be an array of positive integers; got ${shown(inputShape)}`);
     }
@@ -87,6 +89,7 @@ export class Sequential {
     if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
       throw new TypeError('Sequential.compile: optimizer must be an SGD, Adam or AdamW instance');
     }
+    const seed = checkSeed('Sequential.compile', options.seed);
     // Every shape is checked before any layer changes, so that a refused compile leaves a
     // compiled model as it was.
     const shapes: (readonly number[])[] = [[...inputShape]];
@@ -97,31 +100,59 @@ export class Sequential {
     }
 
     const b = backend();
-    this.layers.forEach((layer, i) => {
-      layer.inputShape = shapes[i];
-      layer.outputShape = shapes[i + 1];
-    });
+    // Planning gives every layer its shapes, slots and kernel arguments; if the plan cannot fit,
+    // the layers get back what they held, so that a compiled model stays as it was.
+    const held = this.layers.map((layer) => ({ ...layer }));
     const plan = new MemoryPlan();
-    this.layers.forEach((layer, i) => {
-      plan.prefix = `${i}.`;
-      layer.plan(plan, batchSize, b.k);
-    });
     const inSize = sizeOf(inputShape);
     const outSize = sizeOf(shape);
-    const act = [plan.reserve('activations', batchSize * inSize)];
-    const dact = [{ offset: 0, length: 0 } as Slot];
-    for (const layer of this.layers) {
-      const size = batchSize * sizeOf(layer.outputShape);
-      act.push(layer.aliasesInput ? act[act.length - 1] : plan.reserve('activations', size));
-      dact.push(layer.aliasesInput ? dact[dact.length - 1] : plan.reserve('activationGradients', size));
+    let act: Slot[], dact: Slot[], targets: Slot, lossValue: Slot;
+    try {
+      this.layers.forEach((layer, i) => {
+        layer.inputShape = shapes[i];
+        layer.outputShape = shapes[i + 1];
+      });
+      this.layers.forEach((layer, i) => {
+        plan.prefix = `${i}.`;
+        layer.plan(plan, batchSize, b.k);
+      });
+      act = [plan.reserve('activations', batchSize * inSize)];
+      dact = [{ offset: 0, length: 0 }];
+      for (const layer of this.layers) {
+        const size = batchSize * sizeOf(layer.outputShape);
+        act.push(layer.aliasesInput ? act[act.length - 1] : plan.reserve('activations', size));
+        dact.push(layer.aliasesInput ? dact[dact.length - 1] : plan.reserve('activationGradients', size));
+      }
+      targets = plan.reserve('activations', loss === 'crossEntropy' ? batchSize : batchSize * outSize);
+      lossValue = plan.reserve('activations', 1);
+      const paramCount = plan.bytes.parameters / 4;
+      for (let i = 0; i < (optimizer?.stateBuffers ?? 0); i++) plan.reserve('optimizer', paramCount);
+      // What other models hold stays; what this one holds now is given back before allocating.
+      const others = b.heap.allocatedBytes - (this.compiled?.backend === b ? this.compiled.plan.report().total : 0);
+      const needed = plan.report().total;
+      if (needed > MAX_MEMORY_BYTES - others) {
+        throw new ShapeError(
+          `Sequential.compile: batchSize ${batchSize} with inputShape ${shapeText(inputShape)} needs ${needed} bytes ` +
+            `(${gib(needed)}), more than the ${MAX_MEMORY_BYTES - others} bytes (${gib(MAX_MEMORY_BYTES - others)}) ` +
+            `left of WebAssembly's 4 GiB memory`,
+        );
+      }
+    } catch (e) {
+      this.layers.forEach((layer, i) => Object.assign(layer, held[i]));
+      throw e;
     }
-    const targets = plan.reserve('activations', loss === 'crossEntropy' ? batchSize : batchSize * outSize);
-    const lossValue = plan.reserve('activations', 1);
-    const paramCount = plan.bytes.parameters / 4;
-    for (let i = 0; i < (optimizer?.stateBuffers ?? 0); i++) plan.reserve('optimizer', paramCount);
 
     this.release();
-    plan.allocate(b.heap);
+    try {
+      plan.allocate(b.heap);
+    } catch (e) {
+      // The engine may refuse to grow the memory before 4 GiB; the old plan is gone by then.
+      if (!(e instanceof RangeError)) throw e;
+      throw new ShapeError(
+        `Sequential.compile: could not allocate the ${plan.report().total} bytes (${gib(plan.report().total)}) that ` +
+          `batchSize ${batchSize} with inputShape ${shapeText(inputShape)} needs (${e.message}); the model is not compiled`,
+      );
+    }
     const rng = new Random(seed);
     for (const entry of plan.entries) entry.init(b.heap.f32(entry.slot.offset, entry.slot.length), rng);
     if (optimizer) optimizer.steps = 0;
@@ -151,6 +182,7 @@ export class Sequential {
       throw new ShapeError(`Sequential.trainStep: x has ${n} samples, more than the compiled batchSize ${c.batchSize}`);
     }
     const targets = this.checkTargets(labels, n, 'trainStep');
+    this.checkBatch(n);
     this.put(data, 0, n);
     this.putTargets(targets, 0, n);
     return this.step(n);
@@ -189,8 +221,8 @@ export class Sequential {
   }
 
   /** Trains for some epochs, yielding to the event loop between batches (see fit.ts). */
-  fit(data: FitData, options: FitOptions = {}): Promise<FitResult> {
-    return fit(this, data, options);
+  fit(data: FitData, options: FitOptions | null = {}): Promise<FitResult> {
+    return fit(this, data, options ?? {});
   }
 
   /** The parameters and buffers as safetensors, under PyTorch's state_dict names. */
@@ -279,6 +311,11 @@ export class Sequential {
     const c = this.ready(method);
     if (!c.optimizer) throw new Error(`Sequential.${method}: the model was compiled without an optimizer`);
     return c;
+  }
+
+  /** @internal Checks that every layer can run a step on n samples, before a step writes anything. */
+  checkBatch(n: number): void {
+    for (const layer of this.layers) layer.checkBatch(n, this.training);
   }
 
   /** @internal Forward, loss, backward and update on the n samples already in the input buffer. */
@@ -374,7 +411,14 @@ export class Sequential {
     if (c.loss === 'crossEntropy') {
       throw new TypeError(`${what}: labels must be an Int32Array of class indices; got ${labels?.constructor?.name ?? labels}`);
     }
-    const data = labels instanceof Float32Array ? labels : (checkTensor(labels, 'targets'), labels.data);
+    if (!(labels instanceof Float32Array)) {
+      checkTensor(labels, 'targets');
+      const expected = [n, ...this.layers[this.layers.length - 1].outputShape];
+      if (shapeText(labels.shape) !== shapeText(expected)) {
+        throw new ShapeError(`${what}: targets have shape ${shapeText(labels.shape)}, expected ${shapeText(expected)}`);
+      }
+    }
+    const data = labels instanceof Float32Array ? labels : labels.data;
     if (data.length !== n * c.outSize) {
       throw new ShapeError(`${what}: targets have ${data.length} elements, expected ${n} samples × ${c.outSize} outputs = ${n * c.outSize}`);
     }
