@@ -10,9 +10,6 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-/** The most a WebAssembly (32-bit) memory can hold: 65536 pages of 64 KiB. */
-export const MAX_MEMORY_BYTES = 2 ** 32;
-
 /** Bytes per category, and their total. */
 export type MemoryReport = Record<Category | 'total', number>;
 

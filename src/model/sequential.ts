@@ -5,10 +5,11 @@
 import { ShapeError } from '../errors.js';
 import { Layer, type Slot } from '../layers/layer.js';
 import { backend, type Backend } from '../runtime/backend.js';
+import { MAX_MEMORY_BYTES } from '../runtime/memory.js';
 import { checkTensor, shapeText, shown } from '../shapes.js';
 import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
 import { Optimizer } from './optimizers.js';
-import { MAX_MEMORY_BYTES, MemoryPlan, type MemoryReport } from './plan.js';
+import { MemoryPlan, type MemoryReport } from './plan.js';
 import { Random, checkSeed } from './random.js';
 import { decodeSafetensors, encodeSafetensors, type SafeTensor } from './safetensors.js';
 import { fit, type FitData, type FitOptions, type FitResult } from './fit.js';

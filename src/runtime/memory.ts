@@ -5,8 +5,8 @@ import { ShapeError } from '../errors.js';
 
 const ALIGN = 16;
 const PAGE = 65536;
-/** 65536 pages: all that a 32-bit WebAssembly memory can hold. */
-const MAX_BYTES = 2 ** 32;
+/** 65536 pages of 64 KiB: all that a 32-bit WebAssembly memory can hold. */
+export const MAX_MEMORY_BYTES = 2 ** 32;
 
 /** `n` rounded up to the heap's 16-byte alignment (SIMD loads, and the plan's slots). */
 export const alignUp = (n: number) => Math.ceil(n / ALIGN) * ALIGN;
@@ -85,7 +85,7 @@ export class Heap {
     const have = this.memory.buffer.byteLength;
     if (end <= have) return;
     const short = () => `the heap needs ${end} bytes of WebAssembly memory (it has ${have})`;
-    if (end > MAX_BYTES) throw new ShapeError(`${short()}, more than the 4 GiB a WebAssembly module can address`);
+    if (end > MAX_MEMORY_BYTES) throw new ShapeError(`${short()}, more than the 4 GiB a WebAssembly module can address`);
     try {
       this.memory.grow(Math.ceil((end - have) / PAGE));
     } catch (e) {
