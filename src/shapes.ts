@@ -37,7 +37,7 @@ export function shown(v: unknown): string {
 }
 
 /** The largest integer a kernel argument can hold (the WASM ABI passes sizes as i32). */
-export const INT_MAX = 2 ** 31 - 1;
+const INT_MAX = 2 ** 31 - 1;
 
 /** Checks that an integer a kernel will receive fits its i32 argument. */
 function checkInt32(value: number, what: string, shownValue: unknown = value): void {

@@ -31,9 +31,9 @@ const CHUNK_BYTES = 1 << 20;
 /**
  * Calls `kernel(k, pointers, scratch, planes)` with the pointers of the outputs followed by those
  * of the inputs (0 for a null input, an absent bias), and returns the outputs. Buffers that do
- * not fit in WebAssembly memory make a ShapeError that names `op`, before any kernel runs. When an output or
- * an input has no elements (a batch of 0), no kernel runs and the outputs are zeros: every op's
- * result over an empty sum.
+ * not fit in WebAssembly memory make a ShapeError that names `op`, before any kernel runs. When an
+ * output or an input has no elements (a batch of 0), no kernel runs and the outputs are zeros:
+ * every op's result over an empty sum.
  *
  * `planes` > 1 says that every input (but those listed in `whole`) is that many equal,
  * independent planes, as is every output (but those marked `whole`): pooling's N·C, or a
