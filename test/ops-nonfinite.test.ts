@@ -58,14 +58,18 @@ function poisoned(t: Tensor4, r: () => number): Tensor4 {
   const d = t.data.slice();
   const W = t.shape[t.shape.length - 1], H = t.shape.length > 1 ? t.shape[t.shape.length - 2] : 1;
   const rows = d.length / W, planes = rows / H;
-  const edges = [0, d.length - 1, randInt(r, 0, rows - 1) * W + W - 1, (randInt(r, 0, planes - 1) * H + H - 1) * W + randInt(r, 0, W - 1)];
-  const spots = [randInt(r, 0, d.length - 1), randInt(r, 0, d.length - 1), edges[randInt(r, 0, 3)], edges[randInt(r, 0, 3)]];
+  const lastRow = (randInt(r, 0, planes - 1) * H + H - 1) * W;
+  const edges = [0, d.length - 1, randInt(r, 0, rows - 1) * W + W - 1, lastRow + randInt(r, 0, W - 1)];
+  const anywhere = () => randInt(r, 0, d.length - 1);
+  const spots = [anywhere(), anywhere(), edges[randInt(r, 0, 3)], edges[randInt(r, 0, 3)]];
   for (const i of spots) d[i] = NON_FINITE[randInt(r, 0, 2)];
   return { data: d, shape: t.shape };
 }
 
 /** Runs `check` on the clean arguments with each one in turn poisoned, then on the clean ones. */
-function eachPoisoned<T extends Record<string, Tensor4>>(clean: T, seed: number, check: (args: T, what: string) => void): void {
+function eachPoisoned<T extends Record<string, Tensor4>>(
+  clean: T, seed: number, check: (args: T, what: string) => void,
+): void {
   const r = rng(seed);
   for (const name of Object.keys(clean)) check({ ...clean, [name]: poisoned(clean[name], r) }, `${name} poisoned`);
   check(clean, 'clean, after');
