@@ -80,7 +80,8 @@ const RANDOM = randomConvCases(0xc0ffee, 16);
 // (132 × 288) · (288 × 2115), the filter gradient has depth 2115, the input gradient 288 rows.
 // The next two have split inputs of more than the 512 KB that the SIMD builds handle at a time
 // (assembly/conv.ts): one image per chunk, then two images per chunk with a shorter last one. The
-// last is depthwise, whose images the API copies in chunks of about 1 MB (src/ops/conv.ts).
+// API copies x and dy in chunks of about 1 MB for the filter gradient (the first of those two: 2
+// images, then 1) and for the last case, depthwise, for every op (src/ops/conv.ts).
 const LARGE = [
   { g: conv(1, 32, 132, [45, 47], 3, 1, 1), what: 'GEMM blocks in every dimension' },
   { g: conv(3, 16, 8, 64, 3, 1, 1), what: 'the batch in chunks of one image' },

@@ -8,14 +8,16 @@ import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
 import * as reference from '../reference/index.js';
 import { checkBias, run } from './run.js';
 
-/** Depthwise convolutions' kernels are bound by reading x: `run` hands them a chunk of images at a
- *  time, each copied in just before the kernel reads it (through the API on 8×64×56×56 3×3 at
+/** Which convolutions `run` hands a chunk of images at a time, each copied in just before the
+ *  kernel reads it. Depthwise ones, bound by reading x (through the API on 8×64×56×56 3×3 at
  *  strides 1 and 2, minima of interleaved runs: forward −4..9%, filter gradient −9..21%, input
- *  gradient 0..−11%). The GEMM convolutions measured within ±4% either way, and take the batch
+ *  gradient 0..−11%), and every filter gradient, a sum over the images anyway (C3 on simd, A/B
+ *  medians and minima through the API: −3..8%; C1, C2 and C4 within ±2%). The other GEMM
+ *  convolutions measured within ±4% either way (C2's medians 6–10% slower), and take the batch
  *  whole. Returns run's `planes` and the batch of a chunk of `count` images. */
-function imageChunks(g: ConvGeometry): { planes: number; batch: (count: number) => number } {
-  const depthwise = g.groups > 1 && g.Cin === g.groups;
-  return { planes: depthwise ? g.N : 1, batch: (count) => (depthwise ? count : g.N) };
+function imageChunks(g: ConvGeometry, filter = false): { planes: number; batch: (count: number) => number } {
+  const chunked = filter || (g.groups > 1 && g.Cin === g.groups);
+  return { planes: chunked ? g.N : 1, batch: (count) => (chunked ? count : g.N) };
 }
 
 // The padding's zeros and non-finite values. The WASM kernels read a zero-padded copy of x and
@@ -107,7 +109,7 @@ export function conv2dBackwardFilter(
   checkShape4(weightShape, `${op}: weightShape`);
   const g = conv2dGeometry(op, x.shape, weightShape, convParams(op, options), { x: 'x', weight: 'weightShape' });
   checkGradShape(op, 'dy', dy.shape, convOutputShape(g), `conv2d of x ${shapeText(x.shape)} with weightShape ${shapeText(weightShape)}`);
-  const { planes, batch } = imageChunks(g);
+  const { planes, batch } = imageChunks(g, true);
   const [dw] = run(op, [x.data, dy.data], [{ size: sizeOf(weightShape), zero: true, whole: true }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
     (k, [dw, x, dy], scratch, images) => k.conv2d_backward_filter(dw, x, dy, scratch, ...convArgs(g, batch(images))),
