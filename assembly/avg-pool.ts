@@ -15,13 +15,12 @@
 // taps of that row (the usual 3-wide stride-2 windows keep those sums in registers instead); the
 // backward gathers, each dx row the taps of a row of summed shares. On rows a multiple of 8 wide,
 // the 3×3 stride-2 backward writes 16 dx elements at a time straight from registers.
-import { at, ld, st, zero, copy, sum, addInto, addScalar, storeInterleaved, vectorStride } from './simd';
+import { at, ld, st, zero, copy, sum, addInto, addScalar, storeInterleaved, vectorStride, staticScratch } from './simd';
 
-/** Static scratch for the average kernels' row buffers: the ABI passes pooling no scratch, and a
- *  few KB in the data segment (well below the host heap at 64 KiB) hold rows of any usual width.
- *  A plane too wide for it takes the direct path. Kernels run one at a time, so one buffer serves. */
+/** The average kernels' row buffers, in the static scratch (simd.ts): a few KB hold rows of any
+ *  usual width. A plane too wide for them takes the direct path. */
 const SCRATCH_FLOATS = 2048;
-const scratch = memory.data(SCRATCH_FLOATS << 2, 16);
+const scratch = staticScratch;
 
 /** Rows of the separable average kernels are padded by this many zeros on each side, so window
  *  taps reaching past either end (and vector overhang) read zeros. */

@@ -14,15 +14,21 @@
 //   padding; it then yields -Infinity and its start position, which may be outside the plane; the
 //   backward ignores indices outside [0, H·W).
 //
-// Speed: the outputs of a row whose window lies wholly inside the row ("interior" columns) are
-// computed four at a time in the SIMD builds when the stride is 1 or 2 (a last group overlapping
-// the one before rather than a scalar tail); the few border columns and other strides take the
-// scalar path; the usual 2×2 and 3×3 stride-2 windows have their own unrolled loops (2×2 over whole
-// planes at once when nothing is padded and the width is a multiple of 8). The comparisons are
-// branchless (random data would make every branch a coin toss), and a row is first computed as if
-// it held no NaN, then again if it did (see `takes`). On rows a multiple of 8 wide, the 2×2
-// backward writes 16 dx elements at a time straight from registers.
+// Speed: 2×2 stride-2 windows without padding run in unrolled groups of 4 outputs, over whole
+// planes at once when the width is a multiple of 8, row by row (the last group overlapping the one
+// before) otherwise. Other undilated windows at row stride 1 or 2 run separably
+// (max-pool-separable.ts; `separable` lists the few measured faster on the direct path). The
+// direct path computes the outputs of a row whose window lies wholly inside the row ("interior"
+// columns) four at a time in the SIMD builds when the stride is 1 or 2 (a last group overlapping
+// the one before rather than a scalar tail), 3-wide stride-2 windows unrolled; the few border
+// columns and other strides take the scalar path. The comparisons are branchless (random data
+// would make every branch a coin toss), and a row or plane is first computed as if it held no NaN,
+// then again if it did (see `takes`); a plane with a NaN leaves the separable path for the direct
+// one. On rows a multiple of 8 wide, the 2×2 backward writes 16 dx elements at a time straight
+// from registers.
 import { at, ld, st, zero, blend, storeInterleaved, vectorStride } from './simd';
+import { separable, padRowBuffer, maxPlaneSeparable } from './max-pool-separable';
+
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
 // @ts-ignore: decorator
 @inline function firstInBounds(start: i32, step: i32): i32 {
@@ -175,6 +181,28 @@ import { at, ld, st, zero, blend, storeInterleaved, vectorStride } from './simd'
   return nan || numbersOnly(sums);
 }
 
+/** maxPlane2x2 for any width whose rows hold at least one group (Wout ≥ 4): each row's last
+ *  Wout % 4 outputs come from a group overlapping the one before, and rows start afresh (an odd
+ *  width's last column is in no window). Kernels alone (simd, 64×32 planes) against the direct
+ *  path's rows with scalar tails: 28×28 −72%, 27×27 −58%, 12×12 −83%. Returns false when a pass
+ *  without `nan` met a NaN. */
+// @ts-ignore: decorator
+@inline function maxPlane2x2Rows(yp: usize, ip: usize, xp: usize, W: i32, Wout: i32, Hout: i32, nan: bool): bool {
+  const down = i32x4.splat(W), lanes = i32x4(0, 2, 4, 6);
+  let sums = f32x4.splat(0);
+  for (let oh = 0; oh < Hout; oh++) {
+    const top = 2 * oh * W, r0 = at(xp, top), r1 = at(r0, W);
+    const y = at(yp, oh * Wout), ix = at(ip, oh * Wout);
+    for (let ow = 0; ow < Wout; ow += 4) {
+      const g = min(ow, Wout - 4);
+      const base0 = i32x4.add(i32x4.splat(top + 2 * g), lanes);
+      const read = group2x2(at(y, g), at(ix, g), at(r0, 2 * g), at(r1, 2 * g), base0, i32x4.add(base0, down), nan);
+      if (!nan) sums = f32x4.add(sums, read);
+    }
+  }
+  return nan || numbersOnly(sums);
+}
+
 /** Outputs ow..end−1 (end − ow ≥ 4) of one row, 4 at a time; when the count is not a multiple of 4
  *  the last group overlaps the one before it (recomputing the same values) rather than leaving a
  *  scalar tail. Window rows h0..h1 (step dH) lie inside the plane xp, and so do the groups'
@@ -240,14 +268,25 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
   const span = (kW - 1) * dW + 1;
   const owA = interiorStart(Wout, sW, pW), owB = interiorEnd(Wout, W, sW, pW, span, owA);
-  const plane2x2 = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && dH == 1 && dW == 1 &&
-    (W & 7) == 0 && Wout == W >> 1;
+  const window2x2 = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && dH == 1 && dW == 1;
+  const plane2x2 = window2x2 && (W & 7) == 0, rows2x2 = window2x2 && !plane2x2 && Wout >= 4;
+  const sep = !window2x2 && separable(W, Wout, kH, kW, sW, pW, dH, dW);
+  if (ASC_FEATURE_SIMD && sep) padRowBuffer(W, Wout, kW, sW, pW);
   for (let p = 0; p < NC; p++) {
     const xp = at(x, p * H * W);
     if (ASC_FEATURE_SIMD && plane2x2) {
       const yp = at(y, p * Hout * Wout), ip = at(indices, p * Hout * Wout);
       if (!maxPlane2x2(yp, ip, xp, W, Hout, false)) maxPlane2x2(yp, ip, xp, W, Hout, true);
       continue;
+    }
+    if (ASC_FEATURE_SIMD && rows2x2) {
+      const yp = at(y, p * Hout * Wout), ip = at(indices, p * Hout * Wout);
+      if (!maxPlane2x2Rows(yp, ip, xp, W, Wout, Hout, false)) maxPlane2x2Rows(yp, ip, xp, W, Wout, Hout, true);
+      continue;
+    }
+    if (ASC_FEATURE_SIMD && sep) {
+      const yp = at(y, p * Hout * Wout), ip = at(indices, p * Hout * Wout);
+      if (maxPlaneSeparable(yp, ip, xp, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW)) continue;
     }
     for (let oh = 0; oh < Hout; oh++) {
       const hs = oh * sH - pH;

@@ -36,6 +36,12 @@ export function backend_id(): i32 {
   return v128.bitselect(a, b, mask);
 }
 
+/** Static scratch for kernels whose ABI passes none (pooling: avg-pool.ts and max-pool.ts, which
+ *  never run at once): this many bytes past the module's static data. heap_base() reports its end,
+ *  so the host's heap starts above it; unlike memory.data it adds nothing to the module's size. */
+export const STATIC_SCRATCH_BYTES = 32 << 10;
+export const staticScratch: usize = (__heap_base + 15) & ~15;
+
 /** Byte address of f32 element `i` of the buffer at `p`. */
 // @ts-ignore: decorator
 @inline export function at(p: usize, i: i32): usize {

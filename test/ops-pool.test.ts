@@ -136,6 +136,49 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     }
   });
 
+  // The separable max pooling (undilated, row stride 1 or 2: a padded copy of each input row, its
+  // row maxima once, then each output row's merge) and the 2×2 stride-2 rows whose last group
+  // overlaps the one before: every width's last group and narrow rows (fewer outputs than a group),
+  // kernels of 1 to 5 columns, row strides 1 to 3.
+  it('maxPool2d on every width from 1 to 40: separable windows and 2×2 rows', () => {
+    const r = rng(79);
+    for (let W = 1; W <= 40; W++) {
+      for (const [k, s, p] of [[3, 1, 1], [3, 2, 1], [3, 2, 0], [2, 2, 0], [2, 1, 1], [5, 1, 2], [4, 2, 1], [[3, 1], [3, 2], [1, 0]], [[2, 5], 1, [1, 2]]] as const) {
+        const g = pool(1, 2, [7, W], k as number | [number, number], s as number | [number, number], p as number | [number, number]);
+        if (g.Hout < 1 || g.Wout < 1) continue;
+        const x = tensor(poolInShape(g), r);
+        const { output, indices } = maxPool2d(x, poolOptions(g));
+        const ref = refMaxPool(g, f64(x.data));
+        expectClose(output.data, ref.y, EXACT, `W ${W} k ${k} s ${s} p ${p}`);
+        expectSameInts(indices, ref.indices);
+      }
+    }
+  });
+
+  // A plane with one NaN, late in it, is abandoned part-way by the separable path and redone by the
+  // NaN-aware one; the planes around it stay separable. Rows too wide for its static scratch take
+  // the direct path; and average pooling, which shares that scratch, still pads with zeros after.
+  it('maxPool2d: one NaN late in one plane, rows wider than the scratch, then average pooling', () => {
+    for (const [k, s, p] of [[3, 1, 1], [3, 2, 1], [5, 1, 2]]) {
+      const g = pool(1, 3, [9, 21], k, s, p);
+      const r = rng(80 + k + s);
+      const x = { data: Float32Array.from({ length: 3 * 9 * 21 }, () => [1, 2, 2, -1, 0][randInt(r, 0, 4)]), shape: poolInShape(g) };
+      x.data[9 * 21 + 7 * 21 + 5] = NaN;
+      const { output, indices } = maxPool2d(x, poolOptions(g));
+      const ref = refMaxPool(g, f64(x.data));
+      expectSameInts(indices, ref.indices);
+      expectClose(output.data, ref.y, EXACT, `k ${k} s ${s}`);
+    }
+    const wide = pool(1, 2, [3, 5000], 3, 1, 1);
+    const xw = tensor(poolInShape(wide), rng(81));
+    const refWide = refMaxPool(wide, f64(xw.data));
+    expectSameInts(maxPool2d(xw, poolOptions(wide)).indices, refWide.indices);
+    const g = pool(1, 2, [6, 13], 3, 2, 1);
+    const xa = tensor(poolInShape(g), rng(82));
+    maxPool2d(xa, poolOptions(g));
+    expectClose(avgPool2d(xa, poolOptions(g)).data, refAvgPool(g, f64(xa.data), true), tolFor(9), 'avg y');
+  });
+
   // The ops copy large inputs in chunks of whole planes (src/ops/run.ts, 1 MB of input each): 13
   // planes of 300x300 make chunks of 2 planes for the forwards, 5 for max backward (dy and
   // indices) and 11 for average backward, each with a shorter last chunk; every plane must match.
@@ -165,19 +208,22 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: true }).data, EXACT);
   });
 
-  // The SIMD paths (2×2 s2, 3×3 s2 and the generic one) on rows of many ties and some NaNs, of
-  // signed zeros, and of infinities (whose sum, NaN, sends the 2×2 path's rows to its NaN-aware
-  // loop): values, zero signs included, and indices must be the reference's exactly (first maximum
-  // wins, the last NaN wins).
-  // (Width 37 takes the row loops; 40, the 2×2 whole-plane loop, redone whole on a NaN.)
+  // The SIMD paths (2×2 s2, separable, and the NaN-aware direct one) on rows of many ties and some
+  // NaNs, of signed zeros, of infinities (whose sum, NaN, sends the 2×2 path's rows to its NaN-aware
+  // loop), and of windows all -Infinity (each reports its first in-bounds element): values, zero
+  // signs included, and indices must be the reference's exactly (first maximum wins, the last NaN
+  // wins). (Width 37 takes the 2×2 rows with an overlapping last group; 40, the 2×2 whole-plane loop,
+  // redone whole on a NaN.)
   const GEOMETRIES = [
     { k: 2, s: 2, p: 0, W: 37 }, { k: 2, s: 2, p: 0, W: 40 }, { k: 3, s: 2, p: 1, W: 37 }, { k: 3, s: 2, p: 0, W: 37 },
-    { k: 3, s: 1, p: 1, W: 37 }, { k: 2, s: 1, p: 0, W: 37 },
+    { k: 3, s: 1, p: 1, W: 37 }, { k: 2, s: 1, p: 0, W: 37 }, { k: 5, s: 1, p: 2, W: 37 }, { k: 4, s: 2, p: 1, W: 37 },
+    { k: 3, s: 1, p: 1, W: 3 },
   ];
   const VALUES = {
     'ties and NaN': [1, 2, 2, NaN, -1],
     'signed zeros': [0, -0, -0, -1, -Infinity],
     infinities: [Infinity, -Infinity, -0, 0, 2],
+    'mostly -Infinity': [-Infinity, -Infinity, -Infinity, -Infinity, -0],
   };
   it.each(GEOMETRIES.flatMap((geo) => Object.entries(VALUES).map(([name, values]) => ({ ...geo, name, values }))))(
     'maxPool2d $k×$k stride $s padding $p: $name on rows of $W', ({ k, s, p, W, values }) => {
