@@ -136,6 +136,19 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     }
   });
 
+  // Average pooling's 2×2 stride-2 rows (an overlapping last group; narrower rows take the
+  // separable path), with either divisor rule, which agree when nothing is padded.
+  it('avgPool2d 2×2 stride 2 on every width from 2 to 40', () => {
+    const r = rng(83);
+    for (let W = 2; W <= 40; W++) {
+      const g = pool(1, 2, [5, W], 2);
+      const x = tensor(poolInShape(g), r), opts = poolOptions(g);
+      for (const cip of [true, false]) {
+        expectClose(avgPool2d(x, { ...opts, countIncludePad: cip }).data, refAvgPool(g, f64(x.data), cip), tolFor(4), `W ${W}`);
+      }
+    }
+  });
+
   // The separable max pooling (undilated, row stride 1 or 2: a padded copy of each input row, its
   // row maxima once, then each output row's merge) and the 2×2 stride-2 rows whose last group
   // overlaps the one before: every width's last group and narrow rows (fewer outputs than a group),
@@ -344,6 +357,28 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       k.avgpool2d_backward(dx, dy, NC, H, W, 4, Wout, 3, 3, 2, 2, 1, 1, 1);
       expect(untouched(), 'avgpool2d_backward').toBe(true);
       for (const p of [dxAt, dy, indices]) heap.release(p);
+    });
+
+    // Rows whose last group overlaps the one before, and rows narrower than a group, must not spill
+    // their vectors past the last plane's outputs.
+    it('pooling forward kernels write nothing outside y and the indices', () => {
+      const { heap, k } = activeBackend();
+      const guard = 16, sentinel = 12345, NC = 3;
+      for (const [H, W, kk, s, p] of [[6, 14, 2, 2, 0], [5, 6, 3, 1, 1], [4, 3, 5, 1, 2], [5, 9, 3, 2, 1], [4, 11, 4, 2, 1]]) {
+        const Hout = Math.floor((H + 2 * p - kk) / s) + 1, Wout = Math.floor((W + 2 * p - kk) / s) + 1;
+        const n = NC * Hout * Wout;
+        const yAt = heap.put(new Float32Array(n + 2 * guard).fill(sentinel));
+        const iAt = heap.put(new Int32Array(n + 2 * guard).fill(sentinel));
+        const x = heap.put(Float32Array.from({ length: NC * H * W }, (_, i) => Math.sin(i)));
+        const untouched = () => [heap.f32(yAt, n + 2 * guard), heap.i32(iAt, n + 2 * guard)]
+          .every((all) => [...all.subarray(0, guard), ...all.subarray(guard + n)].every((v) => v === sentinel));
+        const y = yAt + 4 * guard, indices = iAt + 4 * guard;
+        k.maxpool2d_forward(y, indices, x, NC, H, W, Hout, Wout, kk, kk, s, s, p, p, 1, 1);
+        expect(untouched(), `maxpool2d_forward ${H}×${W} k ${kk} s ${s} p ${p}`).toBe(true);
+        k.avgpool2d_forward(y, x, NC, H, W, Hout, Wout, kk, kk, s, s, p, p, 1);
+        expect(untouched(), `avgpool2d_forward ${H}×${W} k ${kk} s ${s} p ${p}`).toBe(true);
+        for (const ptr of [yAt, iAt, x]) heap.release(ptr);
+      }
     });
 
     it('maxPool2d 2x2 all -Infinity reports the first in-bounds element', () => {
