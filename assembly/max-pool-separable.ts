@@ -47,11 +47,18 @@ export function padRowBuffer(W: i32, Wout: i32, kW: i32, sW: i32, pW: i32): void
   for (let i = 0; i < n; i++) st(sepScratch, i, -Infinity);
 }
 
+/** The running index after v meets the running maximum m: `candidate` (v's index) where v > m,
+ *  else `index`. A candidate always comes later in the window's row-major order than the index it
+ *  may replace, so its flat index (or tap offset) is the larger, and a lane-wise signed max of the
+ *  index and the candidate masked by the compare picks it: two instructions instead of a blend. */
+// @ts-ignore: decorator
+@inline function later(index: v128, v: v128, m: v128, candidate: v128): v128 {
+  return i32x4.max_s(index, v128.and(f32x4.gt(v, m), candidate));
+}
+
 /** Row maxima of input row h (already copied, padded, to rb) for every group of 4 output columns:
- *  values to rv, and to ri the flat index h·W + w of each maximum. Within a row the taps come in
- *  index order, so a winning tap's offset is larger than the running one's and a lane-wise signed
- *  max (of 0, or the offset where the tap wins) keeps it: two instructions instead of a blend.
- *  Ties keep the first (v > m); the left padding (-Infinity) wins only a window whose in-bounds
+ *  values to rv, and to ri the flat index h·W + w of each maximum (the winning tap's offset by
+ *  `later`, then the window's start). Ties keep the first (v > m); the left padding (-Infinity) wins only a window whose in-bounds
  *  elements are all -Infinity, and then the clamp at the row's start gives its first one. NaN-free
  *  rows only (the caller checks). Called with kW and sW as constants where they are usual (2 or 3,
  *  and 1 or 2), so that the taps are straight-line code. */
@@ -69,17 +76,17 @@ export function padRowBuffer(W: i32, Wout: i32, kW: i32, sW: i32, pW: i32): void
       m = v128.load(p);
       if (kW >= 2) {
         const v = v128.load(p, 4);
-        tap = v128.and(f32x4.gt(v, m), one);
+        tap = later(tap, v, m, one);
         m = f32x4.pmax(m, v);
       }
       if (kW >= 3) {
         const v = v128.load(p, 8);
-        tap = i32x4.max_s(tap, v128.and(f32x4.gt(v, m), two));
+        tap = later(tap, v, m, two);
         m = f32x4.pmax(m, v);
       }
       for (let kw = 3; kw < kW; kw++) {
         const v = v128.load(at(p, kw));
-        tap = i32x4.max_s(tap, v128.and(f32x4.gt(v, m), i32x4.splat(kw)));
+        tap = later(tap, v, m, i32x4.splat(kw));
         m = f32x4.pmax(m, v);
       }
     } else {
@@ -88,18 +95,18 @@ export function padRowBuffer(W: i32, Wout: i32, kW: i32, sW: i32, pW: i32): void
       m = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
       if (kW >= 2) {
         const v = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
-        tap = v128.and(f32x4.gt(v, m), one);
+        tap = later(tap, v, m, one);
         m = f32x4.pmax(m, v);
       }
       if (kW >= 3) {
         const v = v128.shuffle<f32>(v128.load(p, 8), v128.load(p, 24), 0, 2, 4, 6);
-        tap = i32x4.max_s(tap, v128.and(f32x4.gt(v, m), two));
+        tap = later(tap, v, m, two);
         m = f32x4.pmax(m, v);
       }
       for (let kw = 3; kw < kW; kw++) {
         const q = at(p, kw);
         const v = v128.shuffle<f32>(v128.load(q), v128.load(q, 16), 0, 2, 4, 6);
-        tap = i32x4.max_s(tap, v128.and(f32x4.gt(v, m), i32x4.splat(kw)));
+        tap = later(tap, v, m, i32x4.splat(kw));
         m = f32x4.pmax(m, v);
       }
     }
@@ -166,18 +173,18 @@ function rowMaximaOf(rv: usize, ri: usize, rb: usize, h: i32, W: i32, Wout: i32,
     let m = v128.load(at(ringV + o0, g)), index = v128.load(at(ringI + o0, g));
     if (rows >= 2) {
       const v = v128.load(at(ringV + o1, g));
-      index = i32x4.max_s(index, v128.and(f32x4.gt(v, m), v128.load(at(ringI + o1, g))));
+      index = later(index, v, m, v128.load(at(ringI + o1, g)));
       m = f32x4.pmax(m, v);
     }
     if (rows >= 3) {
       const v = v128.load(at(ringV + o2, g));
-      index = i32x4.max_s(index, v128.and(f32x4.gt(v, m), v128.load(at(ringI + o2, g))));
+      index = later(index, v, m, v128.load(at(ringI + o2, g)));
       m = f32x4.pmax(m, v);
     }
     for (let r = 3; r < rows; r++) {
       const o = <usize>load<i32>(slots + (<usize>r << 2));
       const v = v128.load(at(ringV + o, g));
-      index = i32x4.max_s(index, v128.and(f32x4.gt(v, m), v128.load(at(ringI + o, g))));
+      index = later(index, v, m, v128.load(at(ringI + o, g)));
       m = f32x4.pmax(m, v);
     }
     if (Wout >= 4) {
@@ -199,7 +206,7 @@ function rowMaximaOf(rv: usize, ri: usize, rb: usize, h: i32, W: i32, Wout: i32,
 /** One plane of max pooling, separably (undilated, stride 1 or 2 along rows): each input row's
  *  window maxima along the row are computed once, into a ring of kH rows in static scratch, and
  *  each output row merges the rows of its windows, in order (v > m, so the first row of a tie
- *  wins, and its flat indices, all above the earlier rows', win a signed max as in rowMaxima).
+ *  wins; a later row's flat indices are all above the earlier rows', as `later` needs).
  *  So a window's choice is the first maximum in row-major order, as in the direct path. An input
  *  row of the window grid is computed once however many windows share it (3×3 stride 1: each
  *  row serves three output rows). Returns false, having written only part of the plane, if the
