@@ -36,7 +36,7 @@ export function backend_id(): i32 {
   return v128.bitselect(a, b, mask);
 }
 
-/** Static scratch for kernels whose ABI passes none (pooling: avg-pool.ts and max-pool.ts, which
+/** Static scratch for kernels whose ABI passes none (avg-pool.ts and max-pool-separable.ts, which
  *  never run at once): this many bytes past the module's static data. heap_base() reports its end,
  *  so the host's heap starts above it; unlike memory.data it adds nothing to the module's size. */
 export const STATIC_SCRATCH_BYTES = 32 << 10;
