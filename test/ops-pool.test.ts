@@ -192,6 +192,19 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     expectClose(avgPool2d(xa, poolOptions(g)).data, refAvgPool(g, f64(xa.data), true), tolFor(9), 'avg y');
   });
 
+  // Rows too wide for the average kernels' scratch rows take their one-window-at-a-time path,
+  // forward and backward, with either divisor rule (padding makes them differ at the borders).
+  it('avgPool2d and its backward on rows wider than the scratch', () => {
+    const g = pool(1, 2, [4, 3001], 3, 2, 1);
+    const r = rng(84);
+    const x = tensor(poolInShape(g), r), dy = tensor(poolOutShape(g), r), opts = poolOptions(g);
+    for (const cip of [true, false]) {
+      const o = { ...opts, countIncludePad: cip };
+      expectClose(avgPool2d(x, o).data, refAvgPool(g, f64(x.data), cip), tolFor(9), `y cip ${cip}`);
+      expectClose(avgPool2dBackward(dy, poolInShape(g), o).data, refAvgPoolBackward(g, f64(dy.data), cip), tolFor(9), `dx cip ${cip}`);
+    }
+  });
+
   // The ops copy large inputs in chunks of whole planes (src/ops/run.ts, 1 MB of input each): 13
   // planes of 300x300 make chunks of 2 planes for the forwards, 5 for max backward (dy and
   // indices) and 11 for average backward, each with a shorter last chunk; every plane must match.
