@@ -238,7 +238,7 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   const pad = rowPad(kW), cols = scratch, row = at(scratch, (Wout + 3) & ~3);
   const mid = at(row, pad), rowLen = pad + W + pW + pad;
   if (!floorGrid(W, Wout, kW, sW, pW) || pW > pad || ((Wout + 3) & ~3) + rowLen > SCRATCH_FLOATS) {
-    avgForwardDirect(y, x, NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, countIncludePad);
+    avgDirect(y, x, NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, countIncludePad, false);
     return;
   }
   columnCounts(cols, W, Wout, kW, sW, pW, countIncludePad);
@@ -292,20 +292,34 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   }
 }
 
-/** One output at a time, for planes wider than the scratch rows (or a grid past the padding). */
-function avgForwardDirect(y: usize, x: usize, NC: i32, H: i32, W: i32, Hout: i32, Wout: i32,
-  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
+/** One window at a time, for planes wider than the scratch rows (or a grid past the padding): the
+ *  forward gathers each window's mean into y (0 for a window with no in-bounds element); the
+ *  backward zeroes dx, then scatters each dy / divisor over its window. `backward` is a constant
+ *  at both calls, so each compiles to a loop of its own. */
+// @ts-ignore: decorator
+@inline function avgDirect(out: usize, inp: usize, NC: i32, H: i32, W: i32, Hout: i32, Wout: i32,
+  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32, backward: bool): void {
+  if (backward) zero(out, NC * H * W);
   for (let p = 0; p < NC; p++) {
-    const xp = at(x, p * H * W);
+    const plane = at(backward ? out : inp, p * H * W);
     for (let oh = 0; oh < Hout; oh++) {
       const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
       const h0 = max(phs, 0), h1 = min(phe, H);
       for (let ow = 0; ow < Wout; ow++) {
         const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
         const w0 = max(pws, 0), w1 = min(pwe, W);
-        const empty = h0 >= h1 || w0 >= w1;
+        const o = (p * Hout + oh) * Wout + ow;
+        if (h0 >= h1 || w0 >= w1) {
+          if (!backward) st(out, o, 0);
+          continue;
+        }
         const div = <f32>(avgCount(phs, phe, h0, h1, countIncludePad) * avgCount(pws, pwe, w0, w1, countIncludePad));
-        st(y, (p * Hout + oh) * Wout + ow, empty ? 0 : windowSum(xp, W, h0, h1, w0, w1) / div);
+        if (backward) {
+          const share = ld(inp, o) / div;
+          for (let h = h0; h < h1; h++) addScalar(at(plane, h * W + w0), share, w1 - w0);
+        } else {
+          st(out, o, windowSum(plane, W, h0, h1, w0, w1) / div);
+        }
       }
     }
   }
@@ -352,7 +366,7 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   const K = (kH + sH - 1) / sH;
   const pad = rowPad(kW), len = pad + Wout + pad, colLen = (Wout + 3) & ~3;
   if (!floorGrid(W, Wout, kW, sW, pW) || colLen + (K + 1) * len > SCRATCH_FLOATS) {
-    avgBackwardDirect(dx, dy, NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, countIncludePad);
+    avgDirect(dx, dy, NC, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, countIncludePad, true);
     return;
   }
   const cols = scratch, ring = at(scratch, colLen), total = at(ring, K * len);
@@ -484,27 +498,6 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
           r = 0;
           q++;
         }
-      }
-    }
-  }
-}
-
-/** Zero, then scatter each window's share, for planes wider than the scratch rows. */
-function avgBackwardDirect(dx: usize, dy: usize, NC: i32, H: i32, W: i32, Hout: i32, Wout: i32,
-  kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
-  zero(dx, NC * H * W);
-  for (let p = 0; p < NC; p++) {
-    const dxp = at(dx, p * H * W);
-    for (let oh = 0; oh < Hout; oh++) {
-      const phs = oh * sH - pH, phe = min(phs + kH, H + pH);
-      const h0 = max(phs, 0), h1 = min(phe, H);
-      for (let ow = 0; ow < Wout; ow++) {
-        const pws = ow * sW - pW, pwe = min(pws + kW, W + pW);
-        const w0 = max(pws, 0), w1 = min(pwe, W);
-        if (h0 >= h1 || w0 >= w1) continue;
-        const div = <f32>(avgCount(phs, phe, h0, h1, countIncludePad) * avgCount(pws, pwe, w0, w1, countIncludePad));
-        const share = ld(dy, (p * Hout + oh) * Wout + ow) / div;
-        for (let h = h0; h < h1; h++) addScalar(at(dxp, h * W + w0), share, w1 - w0);
       }
     }
   }
