@@ -14,7 +14,9 @@
 // sums each output row's input rows into a zero-padded row in static scratch and then sums the
 // taps of that row (the usual 3-wide stride-2 windows keep those sums in registers instead); the
 // backward gathers, each dx row the taps of a row of summed shares. On rows a multiple of 8 wide,
-// the 3×3 stride-2 backward writes 16 dx elements at a time straight from registers.
+// the 3×3 stride-2 backward writes 16 dx elements at a time straight from registers. The 2×2
+// stride-2 forward without padding computes groups of 4 outputs from registers (avgPlanes2x2).
+// Rows too wide for the scratch go one window at a time (avgDirect).
 import { at, ld, st, zero, copy, sum, addInto, addScalar, storeInterleaved, vectorStride, staticScratch } from './simd';
 
 /** The average kernels' row buffers, in the static scratch (simd.ts): a few KB hold rows of any
