@@ -192,6 +192,24 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     expectClose(avgPool2d(xa, poolOptions(g)).data, refAvgPool(g, f64(xa.data), true), tolFor(9), 'avg y');
   });
 
+  // The 3×3 stride-2 path looks for NaN by summing what it reads, each input row once and column 0
+  // (padding 0) apart: one NaN anywhere in a plane, at every position in turn, sends that plane to
+  // the NaN-aware path, and no other.
+  it('maxPool2d 3×3 stride 2: one NaN at each position of a plane', () => {
+    for (const [H, W, p] of [[9, 38, 1], [8, 38, 1], [9, 37, 0], [8, 38, 0]]) {
+      const g = pool(1, 3, [H, W], 3, 2, p);
+      const x = tensor(poolInShape(g), rng(85 + H + p));
+      for (let i = H * W; i < 2 * H * W; i++) {
+        const data = x.data.slice();
+        data[i] = NaN;
+        const { output, indices } = maxPool2d({ data, shape: x.shape }, poolOptions(g));
+        const ref = refMaxPool(g, f64(data));
+        expectSameInts(indices, ref.indices);
+        expectClose(output.data, ref.y, EXACT, `${H}×${W} p ${p}: NaN at ${i - H * W}`);
+      }
+    }
+  });
+
   // Rows too wide for the average kernels' scratch rows take their one-window-at-a-time path,
   // forward and backward, with either divisor rule (padding makes them differ at the borders).
   it('avgPool2d and its backward on rows wider than the scratch', () => {
@@ -236,12 +254,14 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
 
   // The SIMD paths (2×2 s2, separable, and the NaN-aware direct one) on rows of many ties and some
   // NaNs, of signed zeros, of infinities (whose sum, NaN, sends the 2×2 path's rows to its NaN-aware
-  // loop), and of windows all -Infinity (each reports its first in-bounds element): values, zero
+  // loop), of +Infinity among ties (a sum that stays a number), and of windows all -Infinity (each reports its first in-bounds element): values, zero
   // signs included, and indices must be the reference's exactly (first maximum wins, the last NaN
   // wins). (Width 37 takes the 2×2 rows with an overlapping last group; 40, the 2×2 whole-plane loop,
-  // redone whole on a NaN.)
+  // redone whole on a NaN. 3×3 stride 2 takes its own path at width 38 with padding 1 and 37
+  // without, the separable one at 37 with padding 1.)
   const GEOMETRIES = [
     { k: 2, s: 2, p: 0, W: 37 }, { k: 2, s: 2, p: 0, W: 40 }, { k: 3, s: 2, p: 1, W: 37 }, { k: 3, s: 2, p: 0, W: 37 },
+    { k: 3, s: 2, p: 1, W: 38 },
     { k: 3, s: 1, p: 1, W: 37 }, { k: 2, s: 1, p: 0, W: 37 }, { k: 5, s: 1, p: 2, W: 37 }, { k: 4, s: 2, p: 1, W: 37 },
     { k: 3, s: 1, p: 1, W: 3 },
   ];
@@ -249,6 +269,7 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     'ties and NaN': [1, 2, 2, NaN, -1],
     'signed zeros': [0, -0, -0, -1, -Infinity],
     infinities: [Infinity, -Infinity, -0, 0, 2],
+    'ties and Infinity': [Infinity, 2, 2, -0, 0],
     'mostly -Infinity': [-Infinity, -Infinity, -Infinity, -Infinity, -0],
   };
   it.each(GEOMETRIES.flatMap((geo) => Object.entries(VALUES).map(([name, values]) => ({ ...geo, name, values }))))(
@@ -377,7 +398,7 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     it('pooling forward kernels write nothing outside y and the indices', () => {
       const { heap, k } = activeBackend();
       const guard = 16, sentinel = 12345, NC = 3;
-      for (const [H, W, kk, s, p] of [[6, 14, 2, 2, 0], [5, 6, 3, 1, 1], [4, 3, 5, 1, 2], [5, 9, 3, 2, 1], [4, 11, 4, 2, 1]]) {
+      for (const [H, W, kk, s, p] of [[6, 14, 2, 2, 0], [5, 6, 3, 1, 1], [4, 3, 5, 1, 2], [5, 9, 3, 2, 1], [4, 11, 4, 2, 1], [5, 10, 3, 2, 1], [6, 13, 3, 2, 0]]) {
         const Hout = Math.floor((H + 2 * p - kk) / s) + 1, Wout = Math.floor((W + 2 * p - kk) / s) + 1;
         const n = NC * Hout * Wout;
         const yAt = heap.put(new Float32Array(n + 2 * guard).fill(sentinel));
