@@ -18,7 +18,8 @@
 // planes at once when the width is a multiple of 8, row by row (the last group overlapping the one
 // before) otherwise. Other undilated windows at row stride 1 or 2 run separably
 // (max-pool-separable.ts; `separable` lists the few measured faster on the direct path), 3×3
-// windows at stride 2 with padding 0 or 1 on a path of their own there (`rows3x3s2`). The
+// windows at stride 2 with padding 0 or 1, and same-padded 3×3 and 5×5 windows at stride 1, on
+// paths of their own there (`rows3x3s2`, `sameRows`). The
 // direct path computes the outputs of a row whose window lies wholly inside the row ("interior"
 // columns) four at a time in the SIMD builds when the stride is 1 or 2 (a last group overlapping
 // the one before rather than a scalar tail), 3-wide stride-2 windows unrolled; the few border
@@ -28,7 +29,9 @@
 // one. On rows a multiple of 8 wide, the 2×2 backward writes 16 dx elements at a time straight
 // from registers.
 import { at, ld, st, zero, blend, storeInterleaved, vectorStride } from './simd';
-import { separable, padRowBuffer, maxPlaneSeparable, rows3x3s2, maxPlane3x3s2 } from './max-pool-separable';
+import {
+  separable, padRowBuffer, maxPlaneSeparable, rows3x3s2, maxPlane3x3s2, sameRows, maxPlaneSame,
+} from './max-pool-separable';
 
 /** First position start + i·step (i ≥ 0) that is ≥ 0. */
 // @ts-ignore: decorator
@@ -272,7 +275,8 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   const window2x2 = kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && dH == 1 && dW == 1;
   const plane2x2 = window2x2 && (W & 7) == 0, rows2x2 = window2x2 && !plane2x2 && Wout >= 4;
   const three = rows3x3s2(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
-  const sep = !window2x2 && !three && separable(W, Wout, kH, kW, sW, pW, dH, dW);
+  const same = sameRows(H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW);
+  const sep = !window2x2 && !three && !same && separable(W, Wout, kH, kW, sW, pW, dH, dW);
   if (ASC_FEATURE_SIMD && sep) padRowBuffer(W, Wout, kW, sW, pW);
   for (let p = 0; p < NC; p++) {
     const xp = at(x, p * H * W);
@@ -289,6 +293,10 @@ export function maxpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
     if (ASC_FEATURE_SIMD && three) {
       const yp = at(y, p * Hout * Wout), ip = at(indices, p * Hout * Wout);
       if (maxPlane3x3s2(yp, ip, xp, H, W, Hout, Wout, pH, pW)) continue;
+    }
+    if (ASC_FEATURE_SIMD && same) {
+      const yp = at(y, p * Hout * Wout), ip = at(indices, p * Hout * Wout);
+      if (maxPlaneSame(yp, ip, xp, H, W, kW)) continue;
     }
     if (ASC_FEATURE_SIMD && sep) {
       const yp = at(y, p * Hout * Wout), ip = at(indices, p * Hout * Wout);

@@ -168,6 +168,23 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     }
   });
 
+  // Same-padded stride-1 pools read the rows above the top and below the bottom as the edge row
+  // again: every height from 1 (fewer rows than the window) up, on rows of one group between the
+  // first and last and of several, one overlapping the last.
+  it('maxPool2d 3×3 and 5×5 same-padded stride 1 on every height from 1 to 9', () => {
+    const r = rng(86);
+    for (let H = 1; H <= 9; H++) {
+      for (const [W, k] of [[12, 3], [15, 3], [12, 5], [17, 5], [22, 5]]) {
+        const g = pool(2, 2, [H, W], k, 1, k >> 1);
+        const x = { data: Float32Array.from({ length: 4 * H * W }, () => [1, 2, 2, -1, -Infinity][randInt(r, 0, 4)]), shape: poolInShape(g) };
+        const { output, indices } = maxPool2d(x, poolOptions(g));
+        const ref = refMaxPool(g, f64(x.data));
+        expectSameInts(indices, ref.indices);
+        expectClose(output.data, ref.y, EXACT, `H ${H} W ${W} k ${k}`);
+      }
+    }
+  });
+
   // A plane with one NaN, late in it, is abandoned part-way by the separable path and redone by the
   // NaN-aware one; the planes around it stay separable. Rows too wide for its static scratch take
   // the direct path; and average pooling, which shares that scratch, still pads with zeros after.
@@ -192,12 +209,13 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
     expectClose(avgPool2d(xa, poolOptions(g)).data, refAvgPool(g, f64(xa.data), true), tolFor(9), 'avg y');
   });
 
-  // The 3×3 stride-2 path looks for NaN by summing what it reads, each input row once and column 0
-  // (padding 0) apart: one NaN anywhere in a plane, at every position in turn, sends that plane to
-  // the NaN-aware path, and no other.
-  it('maxPool2d 3×3 stride 2: one NaN at each position of a plane', () => {
-    for (const [H, W, p] of [[9, 38, 1], [8, 38, 1], [9, 37, 0], [8, 38, 0]]) {
-      const g = pool(1, 3, [H, W], 3, 2, p);
+  // The 3×3 stride-2 and same-padded stride-1 paths look for NaN by summing some of what they
+  // read (3×3 stride 2: each input row once, and column 0 apart with padding 0; stride 1: each row's
+  // middle taps): one NaN anywhere in a plane, at every position in turn, sends that plane to the
+  // NaN-aware path, and no other.
+  it('maxPool2d 3×3 stride 2 and same-padded stride 1: one NaN at each position of a plane', () => {
+    for (const [H, W, k, s, p] of [[9, 38, 3, 2, 1], [8, 38, 3, 2, 1], [9, 37, 3, 2, 0], [8, 38, 3, 2, 0], [6, 13, 3, 1, 1], [7, 14, 5, 1, 2]]) {
+      const g = pool(1, 3, [H, W], k, s, p);
       const x = tensor(poolInShape(g), rng(85 + H + p));
       for (let i = H * W; i < 2 * H * W; i++) {
         const data = x.data.slice();
