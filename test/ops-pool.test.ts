@@ -138,13 +138,19 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
 
   // Average pooling's 2×2 stride-2 rows (an overlapping last group; narrower rows take the
   // separable path), with either divisor rule, which agree when nothing is padded.
-  it('avgPool2d 2×2 stride 2 on every width from 2 to 40', () => {
+  // ... and its backward, whose windows tile the plane (an odd width's last column and an odd
+  // height's last row in none of them), on heights odd and even.
+  it('avgPool2d 2×2 stride 2 and its backward on every width from 2 to 40', () => {
     const r = rng(83);
     for (let W = 2; W <= 40; W++) {
-      const g = pool(1, 2, [5, W], 2);
-      const x = tensor(poolInShape(g), r), opts = poolOptions(g);
-      for (const cip of [true, false]) {
-        expectClose(avgPool2d(x, { ...opts, countIncludePad: cip }).data, refAvgPool(g, f64(x.data), cip), tolFor(4), `W ${W}`);
+      for (const H of [5, 6]) {
+        const g = pool(1, 2, [H, W], 2);
+        const x = tensor(poolInShape(g), r), dy = tensor(poolOutShape(g), r), opts = poolOptions(g);
+        for (const cip of [true, false]) {
+          const o = { ...opts, countIncludePad: cip };
+          expectClose(avgPool2d(x, o).data, refAvgPool(g, f64(x.data), cip), tolFor(4), `W ${W}`);
+          expectClose(avgPool2dBackward(dy, poolInShape(g), o).data, refAvgPoolBackward(g, f64(dy.data), cip), tolFor(4), `dx W ${W} H ${H}`);
+        }
       }
     }
   });
