@@ -2,11 +2,14 @@
 //
 // Pooling beyond issue 3's two workloads: the geometries a user's network is likely to have (ResNet's
 // 3×3 stride-2 pool, AlexNet's unpadded one, 3×3 and 5×5 stride-1 pools, 2×2 pools on rows that are
-// not a multiple of 8 wide), timed through the public API (simd and relaxed-simd) beside TensorFlow.js's wasm backend
-// (one thread) in this one process. No target of issue 3 covers them; this is what they cost. Each
-// of `rounds` rounds gives every contender one turn of about 0.1 s of calls, in turn; the figure is
-// the median call over all turns. Our answers are checked against the reference kernels first
-// (TensorFlow.js's average pooling leaves padding out of its divisor; the work is the same).
+// not a multiple of 8 wide), forward and backward, timed through the public API (simd and
+// relaxed-simd) beside TensorFlow.js's wasm backend (one thread; kernels MaxPoolGrad and AvgPoolGrad
+// for the backwards) in this one process. No target of issue 3 covers them; this is what they cost.
+// Each of `rounds` rounds gives every contender one turn of about 0.1 s of calls, in turn; the
+// figure is the median call over all turns. Our answers are checked against the reference kernels
+// first; TensorFlow.js's are not (its average pooling leaves padding out of its divisor, and its
+// max pooling gradient is wrong where a window's maximum is negative: see bench/RESULTS.md; the
+// work is the same).
 import { parseArgs } from 'node:util';
 import { prepareOurs, prepareTf, loadTf } from './contenders.mjs';
 import { poolInputs } from './workloads.mjs';
@@ -47,8 +50,8 @@ function turn(fn, ms = 100) {
 }
 
 const rows = [];
-for (const g of GEOMETRIES) {
-  const op = g.kind === 'max' ? 'maxPool2d' : 'avgPool2d';
+for (const g of GEOMETRIES.flatMap((geometry) => [false, true].map((backward) => ({ ...geometry, backward })))) {
+  const op = `${g.kind === 'max' ? 'maxPool2d' : 'avgPool2d'}${g.backward ? 'Backward' : ''}`;
   const inputs = poolInputs(g);
   const contenders = [];
   await api.init({ backend: 'js' });
@@ -75,15 +78,18 @@ for (const g of GEOMETRIES) {
   }
   t.dispose();
   const ms = Object.fromEntries(contenders.map((c) => [c.name, median(c.times)]));
-  rows.push({ id: g.id, ms });
-  log(`${g.id}: ${contenders.map((c) => `${c.name} ${ms[c.name].toFixed(3)} ms`).join(', ')}`);
+  rows.push({ id: g.id, backward: g.backward, ms });
+  log(`${g.id} ${op}: ${contenders.map((c) => `${c.name} ${ms[c.name].toFixed(3)} ms`).join(', ')}`);
 }
 
 const fmt = (v) => (v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
-console.log('| forward, ms (ratio to TF.js wasm) | simd | relaxed-simd | TF.js wasm |');
-console.log('|---|---:|---:|---:|');
-for (const { id, ms } of rows) {
-  const tfMs = ms['tfjs-wasm'];
-  const cell = (name) => `${fmt(ms[name])} (×${(tfMs / ms[name]).toFixed(2)})`;
-  console.log(`| ${id} | ${cell('simd')} | ${cell('relaxed-simd')} | ${fmt(tfMs)} |`);
+for (const backward of [false, true]) {
+  console.log(`\n| ${backward ? 'backward' : 'forward'}, ms (ratio to TF.js wasm) | simd | relaxed-simd | TF.js wasm |`);
+  console.log('|---|---:|---:|---:|');
+  for (const { id, ms } of rows.filter((row) => row.backward === backward)) {
+    const tfMs = ms['tfjs-wasm'];
+    const ratio = (r) => (r >= 10 ? r.toFixed(1) : r.toFixed(2));
+    const cell = (name) => `${fmt(ms[name])} (×${ratio(tfMs / ms[name])})`;
+    console.log(`| ${id} | ${cell('simd')} | ${cell('relaxed-simd')} | ${fmt(tfMs)} |`);
+  }
 }
