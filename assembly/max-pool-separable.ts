@@ -1,4 +1,4 @@
-// The separable may pooling forward (SIMD builds; `separable` says which geometries take it). A
+// The separable max pooling forward (SIMD builds; `separable` says which geometries take it). A
 // window's maximum is the maximum over its rows of each row's maximum over its columns, and its
 // index, the first maximum in row-major order, is the first row's among equal row maxima and, in
 // that row, the first column's: so each input row's maxima along the row are computed once, for
