@@ -204,6 +204,14 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
   }
 }
 
+/** Whether the 2×2 group paths take the pool (in SIMD builds, which the callers test where they
+ *  call, so that the scalar build never compiles those paths): 2×2 windows at stride 2 without
+ *  padding, on rows of at least one group of 4 outputs. */
+// @ts-ignore: decorator
+@inline function groups2x2(kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, Wout: i32): bool {
+  return kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && Wout >= 4;
+}
+
 /** 2×2 stride-2 windows without padding, on rows of at least one group (Wout ≥ 4): each group of
  *  4 outputs from 8 floats of two rows (column sums, then even plus odd columns), the last group of
  *  a row overlapping the one before. Every window is whole, so its divisor is 4 either way, and
@@ -231,7 +239,7 @@ export function avgpool2d_forward(y: usize, // (NC, Hout, Wout) f32, overwritten
   x: usize, // (NC, H, W) f32
   NC: i32, H: i32, W: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, countIncludePad: i32): void {
-  if (ASC_FEATURE_SIMD && kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && Wout >= 4) {
+  if (ASC_FEATURE_SIMD && groups2x2(kH, kW, sH, sW, pH, pW, Wout)) {
     avgPlanes2x2(y, x, NC, H, W, Hout, Wout);
     return;
   }
@@ -367,8 +375,7 @@ export function avgpool2d_backward(dx: usize, // (NC, H, W) f32, overwritten
   // the shares of the (at most K) output rows covering input row h are summed column by column
   // into S, then each input column sums the entries of S whose windows cover it. The share rows
   // of the last K output rows are kept in a ring, so each dy element is divided once.
-  if (ASC_FEATURE_SIMD && kH == 2 && kW == 2 && sH == 2 && sW == 2 && pH == 0 && pW == 0 && Wout >= 4 &&
-    Wout == W >> 1 && Hout == H >> 1) {
+  if (ASC_FEATURE_SIMD && groups2x2(kH, kW, sH, sW, pH, pW, Wout) && Wout == W >> 1 && Hout == H >> 1) {
     avgBackwardPlanes2x2(dx, dy, NC, H, W, Hout, Wout);
     return;
   }
