@@ -83,12 +83,12 @@ for (const g of GEOMETRIES.flatMap((geometry) => [false, true].map((backward) =>
 }
 
 const fmt = (v) => (v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const ratio = (r) => (r >= 10 ? r.toFixed(1) : r.toFixed(2));
 for (const backward of [false, true]) {
   console.log(`\n| ${backward ? 'backward' : 'forward'}, ms (ratio to TF.js wasm) | simd | relaxed-simd | TF.js wasm |`);
   console.log('|---|---:|---:|---:|');
   for (const { id, ms } of rows.filter((row) => row.backward === backward)) {
     const tfMs = ms['tfjs-wasm'];
-    const ratio = (r) => (r >= 10 ? r.toFixed(1) : r.toFixed(2));
     const cell = (name) => `${fmt(ms[name])} (×${ratio(tfMs / ms[name])})`;
     console.log(`| ${id} | ${cell('simd')} | ${cell('relaxed-simd')} | ${fmt(tfMs)} |`);
   }

@@ -137,9 +137,9 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
   });
 
   // Average pooling's 2×2 stride-2 rows (an overlapping last group; narrower rows take the
-  // separable path), with either divisor rule, which agree when nothing is padded.
-  // ... and its backward, whose windows tile the plane (an odd width's last column and an odd
-  // height's last row in none of them), on heights odd and even.
+  // separable path), with either divisor rule, which agree when nothing is padded, and its
+  // backward, whose windows tile the plane (an odd width's last column and an odd height's last
+  // row in none of them), on heights odd and even.
   it('avgPool2d 2×2 stride 2 and its backward on every width from 2 to 40', () => {
     const r = rng(83);
     for (let W = 2; W <= 40; W++) {
@@ -276,13 +276,15 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       avgPool2d(x, { kernelSize: 2, stride: 1, padding: 1, countIncludePad: true }).data, EXACT);
   });
 
-  // The SIMD paths (2×2 s2, separable, and the NaN-aware direct one) on rows of many ties and some
-  // NaNs, of signed zeros, of infinities (whose sum, NaN, sends the 2×2 path's rows to its NaN-aware
-  // loop), of +Infinity among ties (a sum that stays a number), and of windows all -Infinity (each reports its first in-bounds element): values, zero
-  // signs included, and indices must be the reference's exactly (first maximum wins, the last NaN
-  // wins). (Width 37 takes the 2×2 rows with an overlapping last group; 40, the 2×2 whole-plane loop,
+  // The SIMD paths (2×2 s2, 3×3 s2, same-padded stride 1, separable, and the NaN-aware direct one)
+  // on rows of many ties and some NaNs, of signed zeros, of infinities (whose sum, NaN, sends the
+  // 2×2 path's rows to its NaN-aware loop), of +Infinity among ties (a sum that stays a number),
+  // and of windows all -Infinity (each reports its first in-bounds element): values, zero signs
+  // included, and indices must be the reference's exactly (first maximum wins, the last NaN wins).
+  // (Width 37 takes the 2×2 rows with an overlapping last group; 40, the 2×2 whole-plane loop,
   // redone whole on a NaN. 3×3 stride 2 takes its own path at width 38 with padding 1 and 37
-  // without, the separable one at 37 with padding 1.)
+  // without, the separable one at 37 with padding 1; same-padded 3×3 and 5×5 stride-1 pools take
+  // theirs at 37.)
   const GEOMETRIES = [
     { k: 2, s: 2, p: 0, W: 37 }, { k: 2, s: 2, p: 0, W: 40 }, { k: 3, s: 2, p: 1, W: 37 }, { k: 3, s: 2, p: 0, W: 37 },
     { k: 3, s: 2, p: 1, W: 38 },
