@@ -71,6 +71,14 @@ const AVG_CASES = [...CASES.filter((g) => g.dH === 1 && g.dW === 1), ...randomPo
 /** Exact float32 equality is right for max pooling: it copies an input value. */
 const EXACT = { atol: 0, rtol: 0 };
 
+/** maxPool2d of x with g's options (undilated) gives the reference's values, exactly, and indices. */
+function expectMaxPoolAsReference(g: PoolGeom, x: { data: Float32Array; shape: number[] }, what: string): void {
+  const { output, indices } = maxPool2d(x, poolOptions(g));
+  const ref = refMaxPool(g, f64(x.data));
+  expectSameInts(indices, ref.indices, `indices, ${what}`);
+  expectClose(output.data, ref.y, EXACT, what);
+}
+
 const t = (data: number[], shape: number[]) => ({ data: new Float32Array(data), shape });
 
 describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
@@ -165,11 +173,7 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       for (const [k, s, p] of [[3, 1, 1], [3, 2, 1], [3, 2, 0], [2, 2, 0], [2, 1, 1], [5, 1, 2], [4, 2, 1], [[3, 1], [3, 2], [1, 0]], [[2, 5], 1, [1, 2]]] as const) {
         const g = pool(1, 2, [7, W], k as number | [number, number], s as number | [number, number], p as number | [number, number]);
         if (g.Hout < 1 || g.Wout < 1) continue;
-        const x = tensor(poolInShape(g), r);
-        const { output, indices } = maxPool2d(x, poolOptions(g));
-        const ref = refMaxPool(g, f64(x.data));
-        expectClose(output.data, ref.y, EXACT, `W ${W} k ${k} s ${s} p ${p}`);
-        expectSameInts(indices, ref.indices);
+        expectMaxPoolAsReference(g, tensor(poolInShape(g), r), `W ${W} k ${k} s ${s} p ${p}`);
       }
     }
   });
@@ -183,10 +187,7 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       for (const [W, k] of [[12, 3], [15, 3], [12, 5], [17, 5], [22, 5]]) {
         const g = pool(2, 2, [H, W], k, 1, k >> 1);
         const x = { data: Float32Array.from({ length: 4 * H * W }, () => [1, 2, 2, -1, -Infinity][randInt(r, 0, 4)]), shape: poolInShape(g) };
-        const { output, indices } = maxPool2d(x, poolOptions(g));
-        const ref = refMaxPool(g, f64(x.data));
-        expectSameInts(indices, ref.indices);
-        expectClose(output.data, ref.y, EXACT, `H ${H} W ${W} k ${k}`);
+        expectMaxPoolAsReference(g, x, `H ${H} W ${W} k ${k}`);
       }
     }
   });
@@ -200,10 +201,7 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       const r = rng(80 + k + s);
       const x = { data: Float32Array.from({ length: 3 * 9 * 21 }, () => [1, 2, 2, -1, 0][randInt(r, 0, 4)]), shape: poolInShape(g) };
       x.data[9 * 21 + 7 * 21 + 5] = NaN;
-      const { output, indices } = maxPool2d(x, poolOptions(g));
-      const ref = refMaxPool(g, f64(x.data));
-      expectSameInts(indices, ref.indices);
-      expectClose(output.data, ref.y, EXACT, `k ${k} s ${s}`);
+      expectMaxPoolAsReference(g, x, `k ${k} s ${s}`);
     }
     const wide = pool(1, 2, [3, 5000], 3, 1, 1);
     const xw = tensor(poolInShape(wide), rng(81));
@@ -226,10 +224,7 @@ describe.each(BACKENDS)('pooling on the %s backend', (backend) => {
       for (let i = H * W; i < 2 * H * W; i++) {
         const data = x.data.slice();
         data[i] = NaN;
-        const { output, indices } = maxPool2d({ data, shape: x.shape }, poolOptions(g));
-        const ref = refMaxPool(g, f64(data));
-        expectSameInts(indices, ref.indices);
-        expectClose(output.data, ref.y, EXACT, `${H}×${W} p ${p}: NaN at ${i - H * W}`);
+        expectMaxPoolAsReference(g, { data, shape: x.shape }, `${H}×${W} p ${p}: NaN at ${i - H * W}`);
       }
     }
   });
