@@ -35,6 +35,7 @@ import {
 } from './im2col';
 import {
   depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
+  rows3x3s2, depthwise3x3s2,
   FORWARD, INPUT, FILTER,
 } from './depthwise';
 import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
@@ -199,6 +200,10 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
         packStrided, stridedB(scratch, at(x, g * Cg * HW), HW, 1, HW, Cin * HW),
         at(y, g * Og * P), P, P, Cout * P, b != 0, gemmScratch);
     }
+    return;
+  }
+  if (depthwise && rows3x3s2(W, kH, kW, sH, sW, pH, pW, dH, dW)) {
+    depthwise3x3s2(y, x, w, b, split, N, Cin, H, W, Cout, Hout, Wout);
     return;
   }
   if (ASC_FEATURE_SIMD) tapOffsets(offsets, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);

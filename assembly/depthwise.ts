@@ -7,7 +7,8 @@
 // phase; x itself when unpadded at stride 1), while it is in L1, and then tap t of the outputs
 // ow..ow+3 of output row oh is the 4 consecutive floats at plane + oh·sH·row + ow + offs[t]
 // (tapOffsets with C = 1), whatever the stride, padding or dilation:
-//   forward          16 (then 8, then 4) outputs of a row stay in registers over all taps;
+//   forward          16 (then 8, then 4) outputs of a row stay in registers over all taps; 3×3
+//                    taps at stride 2, padding 1 read x's rows in place instead (forward3x3s2);
 //   filter gradient  4 taps' sums stay in registers over a whole plane of dy, for two output
 //                    channels of the same input channel at once where Og ≥ 2;
 //   input gradient   at stride 1 (one output channel per input channel) the forward of dy,
@@ -21,7 +22,7 @@
 // 56x56, 3x3, padding 1: 3.8 / 4.1 / 3.0 -> 1.6 / 1.7 / 2.1 ms; the same at stride 2: 3.2 / 3.4 /
 // 2.4 -> 0.9 / 1.0 / 1.0; N=8, C=256, 14x14, 5x5, padding 2: 4.8 / 5.3 / 4.0 -> 1.6 / 1.6 / 1.7.
 import { firstInside, firstPast, needsSplit, splitRow, splitInput, mergeSplit, tapOffsets } from './im2col';
-import { at, ld, st, zero, axpy, dot, madd } from './simd';
+import { at, ld, st, zero, copy, axpy, dot, madd } from './simd';
 
 export const FORWARD = 0; // out += w · img
 export const INPUT = 1; // img += w · out
@@ -270,6 +271,99 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
   }
 }
 
+/** Whether a depthwise forward runs on forward3x3s2: 3×3 taps at stride 2 and padding 1, undilated
+ *  (MobileNet's downsampling layers), on rows of at least 16 floats. Narrower rows, mostly the last
+ *  group's copy, measured from 31% slower to 26% faster (kernels alone, A/B minima, 9 and 13 wide). */
+// @ts-ignore: decorator
+@inline export function rows3x3s2(W: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
+  dH: i32, dW: i32): bool {
+  return ASC_FEATURE_SIMD && W >= 16 && kH == 3 && kW == 3 && sH == 2 && sW == 2 && pH == 1 &&
+    pW == 1 && dH == 1 && dW == 1;
+}
+
+/** Outputs ow..ow+3 of one output row: acc (which holds the bias and the row of taps above) plus
+ *  the taps (weights w3..w5, splatted) of the input row of their centre, v0 v1 = its columns
+ *  2·ow..2·ow+7, l1 = column 2·ow − 1 in lane 3; then, when `two`, the taps (w6..w8) of the row
+ *  below, u0 u1 and l2 likewise, whose taps w0..w2 also start the same outputs of the next output
+ *  row (from the bias b), stored at c. Without the row below (the padding under an odd height),
+ *  its taps multiply zeros, as the split plane's padding would. Tap order and arithmetic are
+ *  forward16's, so the sums are the same. */
+// @ts-ignore: decorator
+@inline function group3x3s2(y: usize, c: usize, acc: v128, v0: v128, v1: v128, l1: v128, two: bool,
+  u0: v128, u1: v128, l2: v128, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128,
+  w7: v128, w8: v128, b: v128): void {
+  const e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6), o = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
+  acc = madd(w3, v128.shuffle<f32>(l1, o, 3, 4, 5, 6), acc);
+  acc = madd(w4, e, acc);
+  acc = madd(w5, o, acc);
+  if (two) {
+    const e2 = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), o2 = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
+    const m2 = v128.shuffle<f32>(l2, o2, 3, 4, 5, 6);
+    acc = madd(w6, m2, acc);
+    acc = madd(w7, e2, acc);
+    acc = madd(w8, o2, acc);
+    let next = madd(w0, m2, b);
+    next = madd(w1, e2, next);
+    v128.store(c, madd(w2, o2, next));
+  } else {
+    const z = f32x4.splat(0);
+    acc = madd(w6, z, acc);
+    acc = madd(w7, z, acc);
+    acc = madd(w8, z, acc);
+  }
+  v128.store(y, acc);
+}
+
+/**
+ * One output plane yp (Hout, Wout) = bias + the 3×3 taps (weights wc) at stride 2, padding 1, of
+ * the input plane xp (H, W ≥ 8), read in place: no split plane. Of 8 consecutive input floats the
+ * even and odd ones are two taps' columns for 4 outputs, and the odd ones moved up a lane (the last
+ * odd float before them in lane 0) are the third's. Input row 2·oh + 1 is the last row of output
+ * row oh's windows and the first of row oh + 1's, so it is read once: its first-row taps start row
+ * oh + 1's sums in a carry row (two rows of `work`, taking turns, so that the last group of a row,
+ * which overlaps the one before it when the row's end is not 8 floats on, still reads what the row
+ * above left). That last group's inputs are copied first, with zeros past the row, into 24 floats
+ * of `work`; `work` holds 2·⌈Wout/4⌉·4 + 24 floats. The weights stay in registers (loaded for
+ * each group instead: D2 10–16% slower). Against the split plane, kernels alone (A/B minima, simd
+ * and relaxed-simd), 8 images × 64 channels: D2's 56×56 planes −43..52%, 112×112 −49..54%, 28×28
+ * −26..34%, 17×17 −5..+4%; two output channels per input channel on 56×56 −18..32%.
+ */
+function forward3x3s2(yp: usize, xp: usize, wc: usize, bias: f32, work: usize, H: i32, W: i32,
+  Hout: i32, Wout: i32): void {
+  if (!ASC_FEATURE_SIMD) return;
+  const b = f32x4.splat(bias), z = f32x4.splat(0), span = (Wout + 3) & ~3;
+  const tail = work + (<usize>(2 * span) << 2);
+  const w0 = v128.load32_splat(wc), w1 = v128.load32_splat(wc, 4), w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12), w4 = v128.load32_splat(wc, 16), w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24), w7 = v128.load32_splat(wc, 28), w8 = v128.load32_splat(wc, 32);
+  // Row −1 is padding: its taps multiply zeros.
+  const c0 = madd(w2, z, madd(w1, z, madd(w0, z, b)));
+  for (let ow = 0; ow < Wout; ow += 4) v128.store(at(work, ow), c0);
+  for (let oh = 0; oh < Hout; oh++) {
+    const r1 = at(xp, 2 * oh * W), two = 2 * oh + 1 < H, r2 = two ? at(r1, W) : r1;
+    const cin = at(work, (oh & 1) * span), cout = at(work, (~oh & 1) * span), yRow = at(yp, oh * Wout);
+    let l1 = z, l2 = z, ow = 0;
+    for (; 2 * ow + 8 <= W; ow += 4) {
+      const q1 = at(r1, 2 * ow), q2 = at(r2, 2 * ow);
+      const v0 = v128.load(q1), v1 = v128.load(q1, 16), u0 = v128.load(q2), u1 = v128.load(q2, 16);
+      group3x3s2(at(yRow, ow), at(cout, ow), v128.load(at(cin, ow)), v0, v1, l1, two, u0, u1, l2,
+        w0, w1, w2, w3, w4, w5, w6, w7, w8, b);
+      l1 = v1;
+      l2 = u1;
+    }
+    if (ow < Wout) {
+      // The last 4 outputs again, from columns 2·o − 1 .. 2·o + 7 of both rows, zero past W.
+      const o = Wout - 4, from = 2 * o - 1, n = min(9, W - from);
+      zero(tail, 24);
+      copy(at(tail, 3), at(r1, from), n);
+      copy(at(tail, 15), at(r2, from), n);
+      group3x3s2(at(yRow, o), at(cout, o), v128.load(at(cin, o)), v128.load(tail, 16), v128.load(tail, 32),
+        v128.load(tail), two, v128.load(tail, 64), v128.load(tail, 80), v128.load(tail, 48),
+        w0, w1, w2, w3, w4, w5, w6, w7, w8, b);
+    }
+  }
+}
+
 // The ops of the SIMD builds. `offs` holds tapOffsets(C = 1) of the geometry; `buf` has room for
 // one split plane.
 
@@ -298,6 +392,19 @@ export function depthwisePlanes(mode: i32, out: usize, x: usize, w: usize, b: us
           for (let t = 0; t < T; t += 4) filterTaps(wc, op, xp, offs, t, min(4, T - t), Hout, Wout, sH, row);
         }
       }
+    }
+  }
+}
+
+/** FORWARD of depthwisePlanes where rows3x3s2: y = bias + the taps of x, each plane read in place
+ *  once per output channel. `work` is the split buffer, which has room for forward3x3s2's rows. */
+export function depthwise3x3s2(y: usize, x: usize, w: usize, b: usize, work: usize, N: i32, Cin: i32,
+  H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32): void {
+  const Og = Cout / Cin, P = Hout * Wout;
+  for (let n = 0; n < N; n++) {
+    for (let co = 0; co < Cout; co++) {
+      forward3x3s2(at(y, (n * Cout + co) * P), at(x, (n * Cin + co / Og) * H * W), at(w, co * 9),
+        b ? ld(b, co) : 0, work, H, W, Hout, Wout);
     }
   }
 }

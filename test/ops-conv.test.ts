@@ -64,6 +64,15 @@ const CASES: ConvGeom[] = [
   conv(1, 3, 3, [7, 20], 3, 1, 0, 1, 3),
   conv(1, 4, 4, [5, 6], 3, 1, 1, 1, 4),
   conv(1, 3, 3, [6, 62], 3, 2, 1, 1, 3),
+  // Depthwise 3×3 at stride 2, padding 1, rows of 16 or more: the forward reads x's rows in place
+  // (forward3x3s2): whole groups of 4 (width 16); an overlapping last group copied with zeros past
+  // the row (widths 17, 18, 23); odd heights, whose last output row's lower taps are padding; one
+  // row; two output channels per input channel.
+  conv(2, 3, 3, [5, 16], 3, 2, 1, 1, 3),
+  conv(1, 2, 4, [8, 17], 3, 2, 1, 1, 2),
+  conv(1, 4, 4, [1, 18], 3, 2, 1, 1, 4),
+  conv(1, 3, 3, [2, 23], 3, 2, 1, 1, 3),
+  conv(2, 5, 5, [7, 16], 3, 2, 1, 1, 5),
   // One input channel, no groups: the SIMD filter gradient takes the depthwise kernels, output
   // channels two at a time (5: two pairs and one alone), with an overlapping last group of 4
   // positions (widths 26, 13, 6) and a last group of taps shorter than 4 (25, 6 taps).
