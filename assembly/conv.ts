@@ -35,7 +35,7 @@ import {
 } from './im2col';
 import {
   depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
-  rows3x3s2, depthwise3x3s2,
+  inPlace3x3s2, depthwise3x3s2,
   FORWARD, INPUT, FILTER,
 } from './depthwise';
 import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
@@ -202,7 +202,7 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
     }
     return;
   }
-  if (depthwise && rows3x3s2(W, kH, kW, sH, sW, pH, pW, dH, dW)) {
+  if (depthwise && inPlace3x3s2(W, kH, kW, sH, sW, pH, pW, dH, dW)) {
     depthwise3x3s2(y, x, w, b, split, N, Cin, H, W, Cout, Hout, Wout);
     return;
   }

@@ -275,7 +275,7 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
  *  (MobileNet's downsampling layers), on rows of at least 16 floats. Narrower rows, mostly the last
  *  group's copy, measured from 31% slower to 26% faster (kernels alone, A/B minima, 9 and 13 wide). */
 // @ts-ignore: decorator
-@inline export function rows3x3s2(W: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
+@inline export function inPlace3x3s2(W: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
   dH: i32, dW: i32): bool {
   return ASC_FEATURE_SIMD && W >= 16 && kH == 3 && kW == 3 && sH == 2 && sW == 2 && pH == 1 &&
     pW == 1 && dH == 1 && dW == 1;
@@ -289,7 +289,7 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
  *  its taps multiply zeros, as the split plane's padding would. Tap order and arithmetic are
  *  forward16's, so the sums are the same. */
 // @ts-ignore: decorator
-@inline function group3x3s2(y: usize, c: usize, acc: v128, v0: v128, v1: v128, l1: v128, two: bool,
+@inline function forwardGroup3x3s2(y: usize, c: usize, acc: v128, v0: v128, v1: v128, l1: v128, two: bool,
   u0: v128, u1: v128, l2: v128, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128,
   w7: v128, w8: v128, b: v128): void {
   const e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6), o = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
@@ -346,7 +346,7 @@ function forward3x3s2(yp: usize, xp: usize, wc: usize, bias: f32, work: usize, H
     for (; 2 * ow + 8 <= W; ow += 4) {
       const q1 = at(r1, 2 * ow), q2 = at(r2, 2 * ow);
       const v0 = v128.load(q1), v1 = v128.load(q1, 16), u0 = v128.load(q2), u1 = v128.load(q2, 16);
-      group3x3s2(at(yRow, ow), at(cout, ow), v128.load(at(cin, ow)), v0, v1, l1, two, u0, u1, l2,
+      forwardGroup3x3s2(at(yRow, ow), at(cout, ow), v128.load(at(cin, ow)), v0, v1, l1, two, u0, u1, l2,
         w0, w1, w2, w3, w4, w5, w6, w7, w8, b);
       l1 = v1;
       l2 = u1;
@@ -357,8 +357,9 @@ function forward3x3s2(yp: usize, xp: usize, wc: usize, bias: f32, work: usize, H
       zero(tail, 24);
       copy(at(tail, 3), at(r1, from), n);
       copy(at(tail, 15), at(r2, from), n);
-      group3x3s2(at(yRow, o), at(cout, o), v128.load(at(cin, o)), v128.load(tail, 16), v128.load(tail, 32),
-        v128.load(tail), two, v128.load(tail, 64), v128.load(tail, 80), v128.load(tail, 48),
+      forwardGroup3x3s2(at(yRow, o), at(cout, o), v128.load(at(cin, o)),
+        v128.load(tail, 16), v128.load(tail, 32), v128.load(tail), two,
+        v128.load(tail, 64), v128.load(tail, 80), v128.load(tail, 48),
         w0, w1, w2, w3, w4, w5, w6, w7, w8, b);
     }
   }
@@ -396,7 +397,7 @@ export function depthwisePlanes(mode: i32, out: usize, x: usize, w: usize, b: us
   }
 }
 
-/** FORWARD of depthwisePlanes where rows3x3s2: y = bias + the taps of x, each plane read in place
+/** FORWARD of depthwisePlanes where inPlace3x3s2: y = bias + the taps of x, each plane read in place
  *  once per output channel. `work` is the split buffer, which has room for forward3x3s2's rows. */
 export function depthwise3x3s2(y: usize, x: usize, w: usize, b: usize, work: usize, N: i32, Cin: i32,
   H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32): void {
