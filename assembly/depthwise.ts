@@ -11,10 +11,11 @@
 //                    taps at stride 2, padding 1 read x's rows in place instead (forward3x3s2);
 //   filter gradient  4 taps' sums stay in registers over a whole plane of dy, for two output
 //                    channels of the same input channel at once where Og ≥ 2;
-//   input gradient   at stride 1 (one output channel per input channel) the forward of dy,
-//                    padded, with the taps reversed (gatherInput); else each tap adds w·dy over
-//                    the plane into a zeroed split plane of dx, whose inside is then copied out
-//                    (mergeSplit), as the GEMM's scatter does.
+//   input gradient   with one output channel per input channel: at stride 1 the forward of dy,
+//                    padded, with the taps reversed (gatherInput); 3×3 taps at stride 2, padding
+//                    1, gathered by rows and column phases straight into dx (input3x3s2); else
+//                    each tap adds w·dy over the plane into a zeroed split plane of dx, whose
+//                    inside is then copied out (mergeSplit), as the GEMM's scatter does.
 // A row's last group of 4 overlaps the one before it when Wout is not a multiple of 4: the forward
 // recomputes and re-stores the same values; the gradients mask out the lanes already counted.
 // Against the tap-by-tap path that the scalar build and outputs narrower than 4 keep, kernels alone
@@ -22,7 +23,7 @@
 // 56x56, 3x3, padding 1: 3.8 / 4.1 / 3.0 -> 1.6 / 1.7 / 2.1 ms; the same at stride 2: 3.2 / 3.4 /
 // 2.4 -> 0.9 / 1.0 / 1.0; N=8, C=256, 14x14, 5x5, padding 2: 4.8 / 5.3 / 4.0 -> 1.6 / 1.6 / 1.7.
 import { firstInside, firstPast, needsSplit, splitRow, splitInput, mergeSplit, tapOffsets } from './im2col';
-import { at, ld, st, zero, copy, axpy, dot, madd } from './simd';
+import { at, ld, st, zero, copy, axpy, dot, madd, storeInterleaved } from './simd';
 
 export const FORWARD = 0; // out += w · img
 export const INPUT = 1; // img += w · out
@@ -271,14 +272,19 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
   }
 }
 
-/** Whether a depthwise forward runs on forward3x3s2: 3×3 taps at stride 2 and padding 1, undilated
- *  (MobileNet's downsampling layers), on rows of at least 16 floats. Narrower rows, mostly the last
- *  group's copy, measured from 31% slower to 26% faster (kernels alone, A/B minima, 9 and 13 wide). */
+/** 3×3 taps at stride 2 and padding 1, undilated: MobileNet's downsampling layers. */
+// @ts-ignore: decorator
+@inline function taps3x3s2(kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): bool {
+  return ASC_FEATURE_SIMD && kH == 3 && kW == 3 && sH == 2 && sW == 2 && pH == 1 && pW == 1 && dH == 1 && dW == 1;
+}
+
+/** Whether a depthwise forward runs on forward3x3s2: taps3x3s2 on rows of at least 16 floats.
+ *  Narrower rows, mostly the last group's copy, measured from 31% slower to 26% faster (kernels
+ *  alone, A/B minima, 9 and 13 wide). */
 // @ts-ignore: decorator
 @inline export function inPlace3x3s2(W: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
   dH: i32, dW: i32): bool {
-  return ASC_FEATURE_SIMD && W >= 16 && kH == 3 && kW == 3 && sH == 2 && sW == 2 && pH == 1 &&
-    pW == 1 && dH == 1 && dW == 1;
+  return W >= 16 && taps3x3s2(kH, kW, sH, sW, pH, pW, dH, dW);
 }
 
 /** Outputs ow..ow+3 of one output row: acc (which holds the bias and the row of taps above) plus
@@ -365,6 +371,67 @@ function forward3x3s2(yp: usize, xp: usize, wc: usize, bias: f32, work: usize, H
   }
 }
 
+/** dx rows e (even, 2·i) and o (odd, 2·i + 1, when `two`), columns 2·j..2·j+7, of a depthwise
+ *  3×3 stride-2 padding-1 convolution: a = dy[i][j..j+3], an = dy[i][j+1..j+4], A and An the same
+ *  of dy row i + 1 (zeros past dy). An even column 2·j takes the centre column's taps of dy column
+ *  j, an odd one 2·j + 1 the right column's of j and the left column's of j + 1; rows likewise.
+ *  Each sum adds its products in tap order, as inputPlane's scatter does. With `short` (an odd W,
+ *  at the row's end) the 8th column is past the row: 7 are stored. */
+// @ts-ignore: decorator
+@inline function inputGroup3x3s2(e: usize, o: usize, a: v128, an: v128, A: v128, An: v128, two: bool,
+  short: bool, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128, w7: v128,
+  w8: v128): void {
+  storeColumns(e, f32x4.mul(w4, a), madd(w5, a, f32x4.mul(w3, an)), short);
+  if (two) {
+    storeColumns(o, madd(w7, a, f32x4.mul(w1, A)), madd(w8, a, madd(w6, an, madd(w2, A, f32x4.mul(w0, An)))),
+      short);
+  }
+}
+
+/** Even columns ev and odd columns od interleaved at d: 8 floats, or 7 when `short`. */
+// @ts-ignore: decorator
+@inline function storeColumns(d: usize, ev: v128, od: v128, short: bool): void {
+  if (!short) {
+    storeInterleaved(d, ev, od);
+    return;
+  }
+  const lo = v128.shuffle<f32>(ev, od, 0, 4, 1, 5), hi = v128.shuffle<f32>(ev, od, 2, 6, 3, 7);
+  v128.store(d, lo);
+  v128.store(d, v128.shuffle<f32>(lo, hi, 3, 4, 5, 6), 12);
+}
+
+/**
+ * The input gradient dxp (H, W ≥ 7) of a depthwise convolution with taps3x3s2 from one plane of dy
+ * (Hout, Wout ≥ 4), weights wc, gathered rather than scattered: dx row 2·i takes dy row i's
+ * centre-row taps, row 2·i + 1 the bottom row's of dy row i and the top row's of row i + 1, and
+ * each 4 dy values of a row give 8 dx columns (inputGroup3x3s2), so every dx element is written
+ * once, straight into dx. Past dy's last row and column it multiplies zeros (`zeros`: Wout
+ * floats), so the weights must be finite. Against the scatter into a split plane (inputPlane),
+ * kernels alone, A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56 (D2) −69% / −79%,
+ * 57×57 −81% / −82%, 112×112 (2 images) −76% / −77%, 17×17 −89%; 7 to 13 wide −84..93%.
+ */
+function input3x3s2(dxp: usize, dyp: usize, wc: usize, zeros: usize, H: i32, W: i32, Hout: i32,
+  Wout: i32): void {
+  if (!ASC_FEATURE_SIMD) return;
+  const z = f32x4.splat(0), short = W & 1;
+  const w0 = v128.load32_splat(wc), w1 = v128.load32_splat(wc, 4), w2 = v128.load32_splat(wc, 8);
+  const w3 = v128.load32_splat(wc, 12), w4 = v128.load32_splat(wc, 16), w5 = v128.load32_splat(wc, 20);
+  const w6 = v128.load32_splat(wc, 24), w7 = v128.load32_splat(wc, 28), w8 = v128.load32_splat(wc, 32);
+  for (let i = 0; i < Hout; i++) {
+    const d = at(dyp, i * Wout), dn = i + 1 < Hout ? at(d, Wout) : zeros;
+    const e = at(dxp, 2 * i * W), o = at(e, W), two = 2 * i + 1 < H;
+    let j = 0;
+    for (; j + 5 <= Wout; j += 4) {
+      inputGroup3x3s2(at(e, 2 * j), at(o, 2 * j), v128.load(at(d, j)), v128.load(at(d, j + 1)),
+        v128.load(at(dn, j)), v128.load(at(dn, j + 1)), two, false, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+    }
+    // dy's last 4 columns (again, when Wout − j < 4), their right neighbours a zero moved in.
+    const l = Wout - 4, a = v128.load(at(d, l)), A = v128.load(at(dn, l));
+    inputGroup3x3s2(at(e, 2 * l), at(o, 2 * l), a, v128.shuffle<f32>(a, z, 1, 2, 3, 4), A,
+      v128.shuffle<f32>(A, z, 1, 2, 3, 4), two, short != 0, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+  }
+}
+
 // The ops of the SIMD builds. `offs` holds tapOffsets(C = 1) of the geometry; `buf` has room for
 // one split plane.
 
@@ -435,15 +502,23 @@ function allFinite(p: usize, n: i32): bool {
   return s == s;
 }
 
-/** dx of a depthwise convolution. `buf` has room for a split plane of dx or, when gatherInput,
- *  for a table of T offsets followed by gatherPlaneFloats. */
+/** dx of a depthwise convolution. `buf` has room for a split plane of dx (which holds
+ *  input3x3s2's zeros) or, when gatherInput, for a table of T offsets followed by
+ *  gatherPlaneFloats. */
 export function depthwiseInput(dx: usize, dy: usize, w: usize, offs: usize, buf: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
   const Og = Cout / Cin, T = kH * kW, P = Hout * Wout, row = splitRow(W, sW, pW);
-  // The gather multiplies the zeros around dy by the weights, which dx's arithmetic never does:
-  // an infinite or NaN weight would make NaN of dx elements that it does not reach (PyTorch leaves
+  // Both gathers multiply zeros around dy by the weights, which dx's arithmetic never does: an
+  // infinite or NaN weight would make NaN of dx elements that it does not reach (PyTorch leaves
   // them finite), so such weights take the scatter below.
+  if (Og == 1 && W >= 7 && taps3x3s2(kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
+    zero(buf, Wout);
+    for (let p = 0; p < N * Cin; p++) {
+      input3x3s2(at(dx, p * H * W), at(dy, p * P), at(w, (p % Cin) * T), buf, H, W, Hout, Wout);
+    }
+    return;
+  }
   if (gatherInput(Cin, Cout, H, W, Hout, Wout, kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
     // dx[ih, iw] = Σ_t w[t] · dy[ih + pH − kh·dH, iw + pW − kw·dW]: tap T−1−t of the forward over
     // dy padded by qH = (kH−1)·dH − pH, qW = (kW−1)·dW − pW.

@@ -67,12 +67,20 @@ const CASES: ConvGeom[] = [
   // Depthwise 3×3 at stride 2, padding 1, rows of 16 or more: the forward reads x's rows in place
   // (forward3x3s2): whole groups of 4 (width 16); an overlapping last group copied with zeros past
   // the row (widths 17, 18, 23); odd heights, whose last output row's lower taps are padding; one
-  // row; two output channels per input channel.
+  // row; two output channels per input channel. With one output channel per input channel, from 7
+  // wide, the input gradient is gathered (input3x3s2): even and odd widths (an odd one's last dy
+  // column has no right neighbour in dx), a last group of 4 dy columns overlapping the one before
+  // (widths 12, 13, 23) or not (8, 9, 16), even and odd heights (an even one's last dx row has no
+  // dy row below).
   conv(2, 3, 3, [5, 16], 3, 2, 1, 1, 3),
   conv(1, 2, 4, [8, 17], 3, 2, 1, 1, 2),
   conv(1, 4, 4, [1, 18], 3, 2, 1, 1, 4),
   conv(1, 3, 3, [2, 23], 3, 2, 1, 1, 3),
   conv(2, 5, 5, [7, 16], 3, 2, 1, 1, 5),
+  conv(1, 2, 2, [4, 8], 3, 2, 1, 1, 2),
+  conv(2, 3, 3, [3, 9], 3, 2, 1, 1, 3),
+  conv(1, 4, 4, [6, 12], 3, 2, 1, 1, 4),
+  conv(1, 2, 2, [11, 13], 3, 2, 1, 1, 2),
   // One input channel, no groups: the SIMD filter gradient takes the depthwise kernels, output
   // channels two at a time (5: two pairs and one alone), with an overlapping last group of 4
   // positions (widths 26, 13, 6) and a last group of taps shorter than 4 (25, 6 taps).
