@@ -19,7 +19,9 @@
 // its backward, whose windows tile the plane, writes each group's shares to 16 dx elements
 // (avgBackwardPlanes2x2).
 // Rows too wide for the scratch go one window at a time (avgDirect).
-import { at, ld, st, zero, copy, sum, addInto, addScalar, storeInterleaved, vectorStride, staticScratch } from './simd';
+import {
+  at, ld, st, zero, copy, sum, addInto, addScalar, storeInterleaved, vectorStride, staticScratch, evens, odds,
+} from './simd';
 
 /** The average kernels' row buffers, in the static scratch (simd.ts): a few KB hold rows of any
  *  usual width. A plane too wide for them takes the direct path. */
@@ -114,8 +116,8 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
   }
   for (let kw = 0; kw < kW; kw += 2) {
     const a = v128.load(at(p, kw)), b = v128.load(at(p, kw), 16);
-    s = f32x4.add(s, v128.shuffle<f32>(a, b, 0, 2, 4, 6));
-    if (kw + 1 < kW) s = f32x4.add(s, v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+    s = f32x4.add(s, evens(a, b));
+    if (kw + 1 < kW) s = f32x4.add(s, odds(a, b));
   }
   return s;
 }
@@ -149,7 +151,7 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
  *  tap 2 the even lanes one further, the last from next. */
 // @ts-ignore: decorator
 @inline function storeGroup3s2(yRow: usize, ow: i32, a: v128, b: v128, next: v128, cols: usize, rows: v128): void {
-  const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6), odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+  const even = evens(a, b), odd = odds(a, b);
   const s = f32x4.add(f32x4.add(even, odd), v128.shuffle<f32>(even, next, 1, 2, 3, 4));
   v128.store(at(yRow, ow), f32x4.div(s, f32x4.mul(v128.load(at(cols, ow)), rows)));
 }
@@ -197,7 +199,7 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
   let before = f32x4.splat(0);
   for (let ow = 0, p = r0; ow < W >> 1; ow += 4, p += 32) {
     const a = rowSums4(p, row, count), b = rowSums4(p + 16, row, count);
-    const even = v128.shuffle<f32>(a, b, 0, 2, 4, 6), odd = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+    const even = evens(a, b), odd = odds(a, b);
     const s = f32x4.add(f32x4.add(v128.shuffle<f32>(before, odd, 3, 4, 5, 6), even), odd);
     v128.store(at(yRow, ow), f32x4.div(s, f32x4.mul(v128.load(at(cols, ow)), rows)));
     before = odd;
@@ -228,7 +230,7 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
         const g = min(ow, Wout - 4), c = <usize>g << 3;
         const a = f32x4.add(v128.load(r0 + c), v128.load(r1 + c));
         const b = f32x4.add(v128.load(r0 + c, 16), v128.load(r1 + c, 16));
-        const s = f32x4.add(v128.shuffle<f32>(a, b, 0, 2, 4, 6), v128.shuffle<f32>(a, b, 1, 3, 5, 7));
+        const s = f32x4.add(evens(a, b), odds(a, b));
         v128.store(at(yRow, g), f32x4.mul(s, quarter));
       }
     }

@@ -23,7 +23,7 @@
 // 56x56, 3x3, padding 1: 3.8 / 4.1 / 3.0 -> 1.6 / 1.7 / 2.1 ms; the same at stride 2: 3.2 / 3.4 /
 // 2.4 -> 0.9 / 1.0 / 1.0; N=8, C=256, 14x14, 5x5, padding 2: 4.8 / 5.3 / 4.0 -> 1.6 / 1.6 / 1.7.
 import { firstInside, firstPast, needsSplit, splitRow, splitInput, mergeSplit, tapOffsets } from './im2col';
-import { at, ld, st, zero, copy, axpy, dot, madd, storeInterleaved } from './simd';
+import { at, ld, st, zero, copy, axpy, dot, madd, storeInterleaved, evens, odds } from './simd';
 
 export const FORWARD = 0; // out += w · img
 export const INPUT = 1; // img += w · out
@@ -298,12 +298,12 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
 @inline function forwardGroup3x3s2(y: usize, c: usize, acc: v128, v0: v128, v1: v128, l1: v128, two: bool,
   u0: v128, u1: v128, l2: v128, w0: v128, w1: v128, w2: v128, w3: v128, w4: v128, w5: v128, w6: v128,
   w7: v128, w8: v128, b: v128): void {
-  const e = v128.shuffle<f32>(v0, v1, 0, 2, 4, 6), o = v128.shuffle<f32>(v0, v1, 1, 3, 5, 7);
+  const e = evens(v0, v1), o = odds(v0, v1);
   acc = madd(w3, v128.shuffle<f32>(l1, o, 3, 4, 5, 6), acc);
   acc = madd(w4, e, acc);
   acc = madd(w5, o, acc);
   if (two) {
-    const e2 = v128.shuffle<f32>(u0, u1, 0, 2, 4, 6), o2 = v128.shuffle<f32>(u0, u1, 1, 3, 5, 7);
+    const e2 = evens(u0, u1), o2 = odds(u0, u1);
     const m2 = v128.shuffle<f32>(l2, o2, 3, 4, 5, 6);
     acc = madd(w6, m2, acc);
     acc = madd(w7, e2, acc);

@@ -18,7 +18,7 @@
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
 import { NR, packTransposed, storeTransposed, transposeColumn, noSources } from './gemm-core';
-import { at, ld, st, zero, copy, storeInterleaved } from './simd';
+import { at, ld, st, zero, copy, storeInterleaved, evens, odds } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
 // @ts-ignore: decorator
@@ -176,8 +176,8 @@ export function splitInput(xs: usize, x: usize, planes: i32, H: i32, W: i32, sW:
         let c = 0;
         for (; c + 8 <= W; c += 8) {
           const v0 = v128.load(at(r, c)), v1 = v128.load(at(r, c), 16);
-          v128.store(at(d, e + (c >> 1)), v128.shuffle<f32>(v0, v1, 0, 2, 4, 6));
-          v128.store(at(d, o + (c >> 1)), v128.shuffle<f32>(v0, v1, 1, 3, 5, 7));
+          v128.store(at(d, e + (c >> 1)), evens(v0, v1));
+          v128.store(at(d, o + (c >> 1)), odds(v0, v1));
         }
         for (; c < W; c++) st(d, ((c & 1) ? o : e) + (c >> 1), ld(r, c));
       }

@@ -7,7 +7,7 @@
 // columns, so no window needs a border case, and the copy is where NaN is looked for. Kernels
 // alone (simd, 8 or 16 × 64 planes of 56×56), against the direct path of max-pool.ts: 3×3 stride 1
 // −49..59%, 5×5 stride 1 −80%, 7×7 stride 1 −85%, 4×4 stride 2 −60%, 3×3 stride 2 padding 1 −7..9%.
-import { at, ld, st, staticScratch, STATIC_SCRATCH_BYTES } from './simd';
+import { at, ld, st, staticScratch, STATIC_SCRATCH_BYTES, evens, odds } from './simd';
 
 /** The separable forward's buffers, in the static scratch (simd.ts): a padded copy of one input
  *  row, the row maxima of kH input rows, and the ring offsets of one output row's rows. A
@@ -92,20 +92,20 @@ export function padRowBuffer(W: i32, Wout: i32, kW: i32, sW: i32, pW: i32): void
     } else {
       // A pair of taps kw, kw + 1 from 8 floats: their even lanes and their odd lanes.
       const a = v128.load(p), b = v128.load(p, 16);
-      m = v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+      m = evens(a, b);
       if (kW >= 2) {
-        const v = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        const v = odds(a, b);
         tap = later(tap, v, m, one);
         m = f32x4.pmax(m, v);
       }
       if (kW >= 3) {
-        const v = v128.shuffle<f32>(v128.load(p, 8), v128.load(p, 24), 0, 2, 4, 6);
+        const v = evens(v128.load(p, 8), v128.load(p, 24));
         tap = later(tap, v, m, two);
         m = f32x4.pmax(m, v);
       }
       for (let kw = 3; kw < kW; kw++) {
         const q = at(p, kw);
-        const v = v128.shuffle<f32>(v128.load(q), v128.load(q, 16), 0, 2, 4, 6);
+        const v = evens(v128.load(q), v128.load(q, 16));
         tap = later(tap, v, m, i32x4.splat(kw));
         m = f32x4.pmax(m, v);
       }
@@ -286,8 +286,8 @@ export function maxPlaneSeparable(yp: usize, ip: usize, xp: usize, H: i32, W: i3
   down: v128, sums: v128, first: bool, init: bool): v128 {
   const one = i32x4.splat(1), two = i32x4.splat(2);
   const c0 = v128.load(rC), c1 = v128.load(rC, 16), c2 = v128.load(rC, 4), c3 = v128.load(rC, 20);
-  let e = v128.shuffle<f32>(c0, c1, 0, 2, 4, 6);
-  const o = v128.shuffle<f32>(c0, c1, 1, 3, 5, 7), f = v128.shuffle<f32>(c2, c3, 1, 3, 5, 7);
+  let e = evens(c0, c1);
+  const o = odds(c0, c1), f = odds(c2, c3);
   if (first) e = f32x4.replace_lane(e, 0, -Infinity);
   const vC = max3(e, o, f);
   const baseC = init ? base : i32x4.add(base, down);
@@ -296,8 +296,8 @@ export function maxPlaneSeparable(yp: usize, ip: usize, xp: usize, H: i32, W: i3
   sums = f32x4.add(sums, f32x4.add(o, f));
   if (!init) {
     const b0 = v128.load(rB), b1 = v128.load(rB, 16), b2 = v128.load(rB, 4), b3 = v128.load(rB, 20);
-    let eB = v128.shuffle<f32>(b0, b1, 0, 2, 4, 6);
-    const oB = v128.shuffle<f32>(b0, b1, 1, 3, 5, 7), fB = v128.shuffle<f32>(b2, b3, 1, 3, 5, 7);
+    let eB = evens(b0, b1);
+    const oB = odds(b0, b1), fB = odds(b2, b3);
     if (first) eB = f32x4.replace_lane(eB, 0, -Infinity);
     const vB = max3(eB, oB, fB);
     // Row B's index needs no clamp: its padding tap survives only in a row of -Infinity, which

@@ -28,7 +28,7 @@
 // then again if it did (see `takes`); a plane with a NaN leaves the separable path for the direct
 // one. On rows a multiple of 8 wide, the 2×2 backward writes 16 dx elements at a time straight
 // from registers.
-import { at, ld, st, zero, blend, storeInterleaved, vectorStride } from './simd';
+import { at, ld, st, zero, blend, storeInterleaved, vectorStride, evens, odds } from './simd';
 import {
   separable, padRowBuffer, maxPlaneSeparable, rows3x3s2, maxPlane3x3s2, sameRows, maxPlaneSame,
 } from './max-pool-separable';
@@ -131,8 +131,8 @@ import {
 @inline function group2x2(y: usize, ix: usize, r0: usize, r1: usize, base0: v128, base1: v128, nan: bool): v128 {
   const a0 = v128.load(r0), b0 = v128.load(r0, 16);
   const a1 = v128.load(r1), b1 = v128.load(r1, 16);
-  const e0 = v128.shuffle<f32>(a0, b0, 0, 2, 4, 6), o0 = v128.shuffle<f32>(a0, b0, 1, 3, 5, 7);
-  const e1 = v128.shuffle<f32>(a1, b1, 0, 2, 4, 6), o1 = v128.shuffle<f32>(a1, b1, 1, 3, 5, 7);
+  const e0 = evens(a0, b0), o0 = odds(a0, b0);
+  const e1 = evens(a1, b1), o1 = odds(a1, b1);
   const t0 = takes(o0, e0, nan), t1 = takes(o1, e1, nan);
   const m0 = after(o0, e0, t0, nan), m1 = after(o1, e1, t1, nan);
   const t = takes(m1, m0, nan);
@@ -241,7 +241,7 @@ import {
         // is built from the masks, as in the 2×2 path.
         const p = at(xp, i);
         const a = v128.load(p), b = v128.load(p, 16), c = v128.load(p, 8), d = v128.load(p, 20);
-        const v0 = v128.shuffle<f32>(a, b, 0, 2, 4, 6), v1 = v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+        const v0 = evens(a, b), v1 = odds(a, b);
         const v2 = v128.shuffle<f32>(c, d, 0, 2, 5, 7);
         const t1 = takes(v1, v0, nan);
         rm = after(v1, v0, t1, nan);

@@ -21,6 +21,18 @@ export function backend_id(): i32 {
   return f32x4.add(f32x4.mul(a, b), c);
 }
 
+/** Of the 8 floats a0..a3 b0..b3, the even ones: a0 a2 b0 b2. Only under `if (ASC_FEATURE_SIMD)`. */
+// @ts-ignore: decorator
+@inline export function evens(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 0, 2, 4, 6);
+}
+
+/** Of the 8 floats a0..a3 b0..b3, the odd ones: a1 a3 b1 b3. Only under `if (ASC_FEATURE_SIMD)`. */
+// @ts-ignore: decorator
+@inline export function odds(a: v128, b: v128): v128 {
+  return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
+}
+
 /** The 8 floats a0 b0 a1 b1 a2 b2 a3 b3 at d: the lanes of a and b interleaved. */
 // @ts-ignore: decorator
 @inline export function storeInterleaved(d: usize, a: v128, b: v128): void {
