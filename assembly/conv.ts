@@ -35,7 +35,7 @@ import {
 } from './im2col';
 import {
   depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
-  inPlace3x3s2, depthwise3x3s2,
+  inPlace3x3s2, depthwise3x3s2, depthwiseFilter3x3s2,
   FORWARD, INPUT, FILTER,
 } from './depthwise';
 import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
@@ -309,6 +309,10 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   // scalar build gathers each tap's run into a staging area first.
   const tmp = scratch + DESCRIPTOR_BYTES;
   const split = tmp + filterTmpBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
+  if (depthwise && Og == 1 && inPlace3x3s2(W, kH, kW, sH, sW, pH, pW, dH, dW)) {
+    depthwiseFilter3x3s2(dw, x, dy, split, N, Cin, H, W, Hout, Wout);
+    return;
+  }
   if (ASC_FEATURE_SIMD) tapOffsets(tmp, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
   if (ASC_FEATURE_SIMD && (depthwise || single)) {
     depthwisePlanes(FILTER, dy, x, dw, 0, tmp, split, N, Cin, H, W, Cout, Hout, Wout, kH, kW, sH, sW, pH, pW);
