@@ -35,7 +35,7 @@ import {
 } from './im2col';
 import {
   depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
-  inPlace3x3s2, depthwise3x3s2, depthwiseFilter3x3s2,
+  inPlace3x3s2, depthwise3x3s2, depthwiseFilter3x3s2, inPlace3x3s1, depthwise3x3s1,
   FORWARD, INPUT, FILTER,
 } from './depthwise';
 import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
@@ -204,6 +204,10 @@ export function conv2d_forward(y: usize, // (N, Cout, Hout, Wout) f32, overwritt
   }
   if (depthwise && inPlace3x3s2(W, kH, kW, sH, sW, pH, pW, dH, dW)) {
     depthwise3x3s2(y, x, w, b, split, N, Cin, H, W, Cout, Hout, Wout);
+    return;
+  }
+  if (depthwise && inPlace3x3s1(W, kH, kW, sH, sW, pH, pW, dH, dW)) {
+    depthwise3x3s1(y, x, w, b, split, N, Cin, H, W, Cout);
     return;
   }
   if (ASC_FEATURE_SIMD) tapOffsets(offsets, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);

@@ -82,6 +82,15 @@ const CASES: ConvGeom[] = [
   conv(2, 3, 3, [3, 9], 3, 2, 1, 1, 3),
   conv(1, 4, 4, [6, 12], 3, 2, 1, 1, 4),
   conv(1, 2, 2, [11, 13], 3, 2, 1, 1, 2),
+  // Depthwise 3×3 at stride 1, padding 1, rows of 56 or more: the forward, and the input gradient
+  // gathered from dy with one output channel per input channel, read the rows in place
+  // (forward3x3s1), the first and last rows beside a row of zeros (one row: both at once); a last
+  // group of 16 overlapping the one before (widths 57, 60, 71) or not (64); two output channels
+  // per input channel (whose input gradient is scattered).
+  conv(1, 2, 2, [1, 57], 3, 1, 1, 1, 2),
+  conv(2, 3, 3, [4, 60], 3, 1, 1, 1, 3),
+  conv(1, 2, 4, [3, 64], 3, 1, 1, 1, 2),
+  conv(1, 2, 2, [5, 71], 3, 1, 1, 1, 2),
   // One input channel, no groups: the SIMD filter gradient takes the depthwise kernels, output
   // channels two at a time (5: two pairs and one alone), with an overlapping last group of 4
   // positions (widths 26, 13, 6) and a last group of taps shorter than 4 (25, 6 taps).
