@@ -35,7 +35,8 @@ import {
 } from './im2col';
 import {
   depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
-  inPlace3x3s2, depthwise3x3s2, depthwiseFilter3x3s2, inPlace3x3s1, depthwise3x3s1,
+  inPlace3x3s2, depthwise3x3s2, depthwiseFilter3x3s2, inPlace3x3s1, depthwise3x3s1, taps3x3s1,
+  depthwiseFilter3x3s1,
   FORWARD, INPUT, FILTER,
 } from './depthwise';
 import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
@@ -315,6 +316,10 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   const split = tmp + filterTmpBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
   if (depthwise && Og == 1 && inPlace3x3s2(W, kH, kW, sH, sW, pH, pW, dH, dW)) {
     depthwiseFilter3x3s2(dw, x, dy, split, N, Cin, H, W, Hout, Wout);
+    return;
+  }
+  if (depthwise && Og == 1 && W >= 8 && taps3x3s1(kH, kW, sH, sW, pH, pW, dH, dW)) {
+    depthwiseFilter3x3s1(dw, x, dy, N, Cin, H, W);
     return;
   }
   if (ASC_FEATURE_SIMD) tapOffsets(tmp, Cg, H, W, kH, kW, sW, pH, pW, dH, dW);
