@@ -25,9 +25,10 @@
 // chunk or the filter gradient's staging area (scalar), then the GEMM's packing area.
 // A 1×1, stride-1, unpadded convolution needs no im2col: the GEMMs read x and write dx directly.
 // Depthwise convolutions (Cg = 1, groups > 1) skip the GEMM (depthwise.ts) but share the split
-// input and tap offsets in SIMD builds. So does the filter gradient of a convolution with a single
-// input channel (Cin = 1, groups = 1: LeNet's first layer), whose M = Cout rows and K = kH·kW taps
-// are too few for the GEMM to pay for transposing its panels: output channels read one plane.
+// input and tap offsets in SIMD builds (most 3×3 ones at padding 1 read x in place instead). So does
+// the filter gradient of a convolution with a single input channel (Cin = 1, groups = 1: LeNet's
+// first layer), whose M = Cout rows and K = kH·kW taps are too few for the GEMM to pay for
+// transposing its panels: output channels read one plane.
 import { gemm, gemm_scratch_bytes, stridedB, scatterC, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
 import {
   convInput, directPanels, tapOffsets, needsSplit, splitRow, splitInput, mergeSplit, packIm2col, packIm2colT,

@@ -724,14 +724,14 @@ function allFinite(p: usize, n: i32): bool {
 }
 
 /** dx of a depthwise convolution. `buf` has room for a split plane of dx (which holds
- *  input3x3s2's zeros) or, when gatherInput, for a table of T offsets followed by
- *  gatherPlaneFloats. */
+ *  input3x3s2's zeros, or forward3x3s1's tables and zeros) or, when gatherInput, for a table of T
+ *  offsets followed by gatherPlaneFloats. */
 export function depthwiseInput(dx: usize, dy: usize, w: usize, offs: usize, buf: usize,
   N: i32, Cin: i32, H: i32, W: i32, Cout: i32, Hout: i32, Wout: i32, kH: i32, kW: i32,
   sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): void {
   const Og = Cout / Cin, T = kH * kW, P = Hout * Wout, row = splitRow(W, sW, pW);
-  // Both gathers multiply zeros around dy by the weights, which dx's arithmetic never does: an
-  // infinite or NaN weight would make NaN of dx elements that it does not reach (PyTorch leaves
+  // The three gathers multiply zeros around dy by the weights, which dx's arithmetic never does:
+  // an infinite or NaN weight would make NaN of dx elements that it does not reach (PyTorch leaves
   // them finite), so such weights take the scatter below.
   if (Og == 1 && W >= 7 && taps3x3s2(kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
     zero(buf, Wout);
