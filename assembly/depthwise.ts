@@ -405,14 +405,14 @@ export function depthwiseFilter3x3s1(dw: usize, x: usize, dy: usize, N: i32, C: 
   for (let p = 0; p < N * C; p++) {
     const dwc = at(dw, (p % C) * 9), dyp = at(dy, p * P), xp = at(x, p * P);
     for (let kh = 0; kh < 3; kh++) {
-      let a0 = z, a1 = z, a2 = z, ow = 4;
+      let a0 = z, a1 = z, a2 = z;
       for (let oh = kh == 0 ? 1 : 0, end = kh == 2 ? H - 1 : H; oh < end; oh++) {
         const d = at(dyp, oh * W), r = at(xp, (oh - 1 + kh) * W);
-        let g = v128.load(d), v = v128.load(r);
+        let g = v128.load(d), v = v128.load(r), ow = 4;
         a0 = madd(g, v128.shuffle<f32>(z, v, 3, 4, 5, 6), a0);
         a1 = madd(g, v, a1);
         a2 = madd(g, v128.load(r, 4), a2);
-        for (ow = 4; ow + 5 <= W; ow += 4) {
+        for (; ow + 5 <= W; ow += 4) {
           const q = at(r, ow);
           g = v128.load(at(d, ow));
           a0 = madd(g, v128.load(q - 4), a0);
