@@ -85,7 +85,8 @@ describe.each(WASM_BACKENDS)('non-finite values on the %s backend', (backend) =>
   // Last, the depthwise 3×3 kernels that read rows in place: at stride 2 the forward (forward3x3s2),
   // with and without an overlapping last group, the filter gradient, and the input gradient
   // gathered (input3x3s2) unless a weight is poisoned; at stride 1 the forward and the gathered
-  // input gradient (forward3x3s1), whose edge columns the poisoning reaches.
+  // input gradient (forward3x3s1) and the filter gradient (depthwiseFilter3x3s1), whose edge
+  // columns the poisoning reaches.
   const inPlace3x3 = [
     conv(1, 3, 3, [5, 19], 3, 2, 1, 1, 3), conv(2, 2, 4, [8, 17], 3, 2, 1, 1, 2), conv(1, 4, 4, [1, 16], 3, 2, 1, 1, 4),
     conv(2, 3, 3, [6, 10], 3, 2, 1, 1, 3), conv(1, 2, 2, [4, 58], 3, 1, 1, 1, 2),
