@@ -278,7 +278,7 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
 
 /** 3×3 taps at stride 2 and padding 1, undilated: MobileNet's downsampling layers. */
 // @ts-ignore: decorator
-@inline function taps3x3s2(kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): bool {
+@inline export function taps3x3s2(kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): bool {
   return ASC_FEATURE_SIMD && kH == 3 && kW == 3 && sH == 2 && sW == 2 && pH == 1 && pW == 1 && dH == 1 && dW == 1;
 }
 
@@ -521,7 +521,7 @@ function forward3x3s2(yp: usize, xp: usize, wc: usize, bias: f32, work: usize, H
  * dwc[tA..tA+2] += Σ dy row oh · x row 2·oh + c, one row of 3×3 stride-2 padding-1 taps of one plane,
  * over the output rows whose x row lies inside the plane (the rest is padding); with `below`, also
  * dwc[0..2] += Σ dy row oh + 1 · the same x rows, which are the top rows of output row oh + 1's
- * windows. x is read in place (H, W ≥ 16), as forward3x3s2 reads it: of 8 floats of a row, the
+ * windows. x is read in place (H, W ≥ 8), as forward3x3s2 reads it: of 8 floats of a row, the
  * even and odd ones are the middle and right taps' columns for 4 outputs, and the odd ones moved up
  * a lane the left tap's. The last group of a row, when the row's end is not 8 floats on, reads a
  * copy (12 floats of `work`, zeros past the row) and counts only the lanes not yet counted.
@@ -577,12 +577,13 @@ function filterRows3x3s2(dwc: usize, tA: i32, below: bool, dyp: usize, xp: usize
   }
 }
 
-/** FILTER of depthwisePlanes where inPlace3x3s2 and Og = 1: dw += Σ dy · the taps of x, each plane
- *  read in place, its even rows (the taps' middle row) in one pass and its odd rows (the bottom row
- *  of one output row's windows and the top row of the next's) in another. Each tap's lanes add the
- *  same products in the same order as filterTaps over the split plane, whose copy it saves: kernels
- *  alone, A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56 (D2) −41% / −43%, 57×57
- *  −37% / −33%, 23×23 −17% / −12%, 17×17 −5% / +1%; 112×112 (2 images, a plane past L1) −5% / −11%. */
+/** FILTER of depthwisePlanes where taps3x3s2, Og = 1 and W ≥ 8: dw += Σ dy · the taps of x, each
+ *  plane read in place, its even rows (the taps' middle row) in one pass and its odd rows (the
+ *  bottom row of one output row's windows and the top row of the next's) in another. Each tap's
+ *  lanes add the same products in the same order as filterTaps over the split plane, whose copy it
+ *  saves: kernels alone, A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56 (D2) −41% /
+ *  −43%, 57×57 −37% / −33%, 23×23 −17% / −12%, 17×17 −5% / +1%, 9 to 15 wide −8..+3% / −17..25%, 8
+ *  wide −57% / −58%; 112×112 (2 images, a plane past L1) −5% / −11%. */
 export function depthwiseFilter3x3s2(dw: usize, x: usize, dy: usize, work: usize, N: i32, C: i32, H: i32,
   W: i32, Hout: i32, Wout: i32): void {
   for (let p = 0; p < N * C; p++) {

@@ -65,14 +65,14 @@ const CASES: ConvGeom[] = [
   conv(1, 4, 4, [5, 6], 3, 1, 1, 1, 4),
   conv(1, 3, 3, [6, 62], 3, 2, 1, 1, 3),
   // Depthwise 3×3 at stride 2, padding 1. Rows of 16 or more: the forward reads x's rows in place
-  // (forward3x3s2), as does the filter gradient with one output channel per input channel
-  // (filterRows3x3s2): whole groups of 4 (width 16); an overlapping last group copied with zeros past
-  // the row (widths 17, 18, 23); odd heights, whose last output row's lower taps are padding; one
-  // row; two output channels per input channel. One output channel per input channel and rows of 7
-  // or more: the input gradient is gathered (input3x3s2): even and odd widths (an odd one's last dy
-  // column has no right neighbour in dx), a last group of 4 dy columns overlapping the one before
-  // (widths 12, 13, 23) or not (8, 9, 16), even and odd heights (an even one's last dx row has no
-  // dy row below).
+  // (forward3x3s2), as does, from 8 wide, the filter gradient with one output channel per input
+  // channel (filterRows3x3s2): whole groups (widths 8, 16); an overlapping last group copied with
+  // zeros past the row (widths 9 to 23); odd heights, whose last output row's lower taps are
+  // padding; one row; two output channels per input channel. One output channel per input channel
+  // and rows of 7 or more: the input gradient is gathered (input3x3s2): even and odd widths (an odd
+  // one's last dy column has no right neighbour in dx), a last group of 4 dy columns overlapping
+  // the one before (widths 12, 13, 23) or not (8, 9, 16), even and odd heights (an even one's last
+  // dx row has no dy row below).
   conv(2, 3, 3, [5, 16], 3, 2, 1, 1, 3),
   conv(1, 2, 4, [8, 17], 3, 2, 1, 1, 2),
   conv(1, 4, 4, [1, 18], 3, 2, 1, 1, 4),
