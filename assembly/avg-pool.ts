@@ -21,6 +21,7 @@
 // Rows too wide for the scratch go one window at a time (avgDirect).
 import {
   at, ld, st, zero, copy, sum, addInto, addScalar, storeInterleaved, vectorStride, staticScratch, evens, odds,
+  shiftLanes,
 } from './simd';
 
 /** The average kernels' row buffers, in the static scratch (simd.ts): a few KB hold rows of any
@@ -137,13 +138,7 @@ function sumRows(dst: usize, base: usize, step: i32, start: i32, count: i32, rin
 @inline function columnSums4(r0: usize, W: i32, count: i32, c: i32): v128 {
   const from = c < 0 ? 0 : min(c, W - 4);
   const v = rowSums4(at(r0, from), <usize>W << 2, count);
-  const z = f32x4.splat(0), shift = c - from;
-  if (shift == 0) return v;
-  if (shift == -1) return v128.shuffle<f32>(z, v, 0, 4, 5, 6);
-  if (shift == 1) return v128.shuffle<f32>(v, z, 1, 2, 3, 4);
-  if (shift == 2) return v128.shuffle<f32>(v, z, 2, 3, 4, 5);
-  if (shift == 3) return v128.shuffle<f32>(v, z, 3, 4, 5, 6);
-  return z;
+  return shiftLanes(v, c - from, f32x4.splat(0));
 }
 
 /** Outputs ow..ow+3 of 3-wide stride-2 windows whose first tap is lane 0 of a: a, b and next are

@@ -27,7 +27,7 @@
 // 56x56, 3x3, padding 1: 3.8 / 4.1 / 3.0 -> 1.6 / 1.7 / 2.1 ms; the same at stride 2: 3.2 / 3.4 /
 // 2.4 -> 0.9 / 1.0 / 1.0; N=8, C=256, 14x14, 5x5, padding 2: 4.8 / 5.3 / 4.0 -> 1.6 / 1.6 / 1.7.
 import { firstInside, firstPast, needsSplit, splitRow, splitInput, mergeSplit, tapOffsets } from './im2col';
-import { at, ld, st, zero, copy, axpy, dot, madd, storeInterleaved, evens, odds } from './simd';
+import { at, ld, st, zero, copy, axpy, dot, madd, storeInterleaved, evens, odds, shiftLanes } from './simd';
 
 export const FORWARD = 0; // out += w · img
 export const INPUT = 1; // img += w · out
@@ -325,10 +325,10 @@ const ZEROS_AT = 80;
   let a0 = b, a1 = b, a2 = b, a3 = b;
   for (let t = 0; t < 9; t++) {
     const q = p + tapAt(offs, t), wt = v128.load32_splat(wc + (<usize>t << 2)), kw = place3x3(t, flip) % 3;
-    a0 = madd(wt, left && kw == 0 ? v128.shuffle<f32>(z, v128.load(q, 4), 3, 4, 5, 6) : v128.load(q), a0);
+    a0 = madd(wt, left && kw == 0 ? shiftLanes(v128.load(q, 4), -1, z) : v128.load(q), a0);
     a1 = madd(wt, v128.load(q, 16), a1);
     a2 = madd(wt, v128.load(q, 32), a2);
-    a3 = madd(wt, !left && kw == 2 ? v128.shuffle<f32>(v128.load(q, 44), z, 1, 2, 3, 4) : v128.load(q, 48), a3);
+    a3 = madd(wt, !left && kw == 2 ? shiftLanes(v128.load(q, 44), 1, z) : v128.load(q, 48), a3);
   }
   v128.store(d, a0);
   v128.store(d, a1, 16);
@@ -409,7 +409,7 @@ export function depthwiseFilter3x3s1(dw: usize, x: usize, dy: usize, N: i32, C: 
       for (let oh = kh == 0 ? 1 : 0, end = kh == 2 ? H - 1 : H; oh < end; oh++) {
         const d = at(dyp, oh * W), r = at(xp, (oh - 1 + kh) * W);
         let g = v128.load(d), v = v128.load(r), ow = 4;
-        a0 = madd(g, v128.shuffle<f32>(z, v, 3, 4, 5, 6), a0);
+        a0 = madd(g, shiftLanes(v, -1, z), a0);
         a1 = madd(g, v, a1);
         a2 = madd(g, v128.load(r, 4), a2);
         for (; ow + 5 <= W; ow += 4) {
@@ -424,7 +424,7 @@ export function depthwiseFilter3x3s1(dw: usize, x: usize, dy: usize, N: i32, C: 
         v = v128.load(q);
         a0 = maddNew(g, v128.load(q - 4), a0, m);
         a1 = maddNew(g, v, a1, m);
-        a2 = maddNew(g, v128.shuffle<f32>(v, z, 1, 2, 3, 4), a2, m);
+        a2 = maddNew(g, shiftLanes(v, 1, z), a2, m);
       }
       addLanes(dwc, 3 * kh, a0);
       addLanes(dwc, 3 * kh + 1, a1);
@@ -649,8 +649,8 @@ function input3x3s2(dxp: usize, dyp: usize, wc: usize, zeros: usize, H: i32, W: 
     }
     // dy's last 4 columns (again, when Wout − j < 4), their right neighbours a zero moved in.
     const l = Wout - 4, a = v128.load(at(d, l)), A = v128.load(at(dn, l));
-    inputGroup3x3s2(at(e, 2 * l), at(o, 2 * l), a, v128.shuffle<f32>(a, z, 1, 2, 3, 4), A,
-      v128.shuffle<f32>(A, z, 1, 2, 3, 4), two, short != 0, w0, w1, w2, w3, w4, w5, w6, w7, w8);
+    inputGroup3x3s2(at(e, 2 * l), at(o, 2 * l), a, shiftLanes(a, 1, z), A, shiftLanes(A, 1, z), two,
+      short != 0, w0, w1, w2, w3, w4, w5, w6, w7, w8);
   }
 }
 

@@ -7,7 +7,7 @@
 // columns, so no window needs a border case, and the copy is where NaN is looked for. Kernels
 // alone (simd, 8 or 16 × 64 planes of 56×56), against the direct path of max-pool.ts: 3×3 stride 1
 // −49..59%, 5×5 stride 1 −80%, 7×7 stride 1 −85%, 4×4 stride 2 −60%, 3×3 stride 2 padding 1 −7..9%.
-import { at, ld, st, staticScratch, STATIC_SCRATCH_BYTES, evens, odds } from './simd';
+import { at, ld, st, staticScratch, STATIC_SCRATCH_BYTES, evens, odds, shiftLanes } from './simd';
 
 /** The separable forward's buffers, in the static scratch (simd.ts): a padded copy of one input
  *  row, the row maxima of kH input rows, and the ring offsets of one output row's rows. A
@@ -396,24 +396,13 @@ export function maxPlane3x3s2(yp: usize, ip: usize, xp: usize, H: i32, W: i32, H
     2 * kH * groupWidth(W) <= SEP_FLOATS;
 }
 
-/** The 4 floats v moved by n lanes (n constant, −2..2 but 0: right for n < 0, left for n > 0), with
- *  -Infinity in the lanes they leave. */
-// @ts-ignore: decorator
-@inline function shifted(v: v128, n: i32): v128 {
-  const pad = f32x4.splat(-Infinity);
-  if (n == -2) return v128.shuffle<f32>(pad, v, 0, 1, 4, 5);
-  if (n == -1) return v128.shuffle<f32>(pad, v, 0, 4, 5, 6);
-  if (n == 1) return v128.shuffle<f32>(v, pad, 1, 2, 3, 4);
-  return v128.shuffle<f32>(v, pad, 2, 3, 4, 5);
-}
-
 /** Tap kw (constant) of the 4 windows at columns ow − p.. of the row at xr: the floats from column
  *  ow − p + kw, -Infinity where that is outside the row (only in the `first` group, ow = 0, and the
  *  `last`, ow = W − 4). */
 // @ts-ignore: decorator
 @inline function tapOf(xr: usize, ow: i32, kw: i32, p: i32, first: bool, last: bool): v128 {
-  if (first && kw < p) return shifted(v128.load(xr), kw - p);
-  if (last && kw > p) return shifted(v128.load(at(xr, ow)), kw - p);
+  if (first && kw < p) return shiftLanes(v128.load(xr), kw - p, f32x4.splat(-Infinity));
+  if (last && kw > p) return shiftLanes(v128.load(at(xr, ow)), kw - p, f32x4.splat(-Infinity));
   return v128.load(at(xr, ow + kw - p));
 }
 

@@ -33,6 +33,20 @@ export function backend_id(): i32 {
   return v128.shuffle<f32>(a, b, 1, 3, 5, 7);
 }
 
+/** The 4 floats of v moved n lanes, toward lane 0 for n > 0 and away from it for n < 0, `fill` in
+ *  the lanes they leave (all of them from |n| = 4). Only under `if (ASC_FEATURE_SIMD)`. */
+// @ts-ignore: decorator
+@inline export function shiftLanes(v: v128, n: i32, fill: v128): v128 {
+  if (n == 0) return v;
+  if (n == -1) return v128.shuffle<f32>(fill, v, 0, 4, 5, 6);
+  if (n == 1) return v128.shuffle<f32>(v, fill, 1, 2, 3, 4);
+  if (n == 2) return v128.shuffle<f32>(v, fill, 2, 3, 4, 5);
+  if (n == 3) return v128.shuffle<f32>(v, fill, 3, 4, 5, 6);
+  if (n == -2) return v128.shuffle<f32>(fill, v, 0, 1, 4, 5);
+  if (n == -3) return v128.shuffle<f32>(fill, v, 0, 1, 2, 4);
+  return fill;
+}
+
 /** The 8 floats a0 b0 a1 b1 a2 b2 a3 b3 at d: the lanes of a and b interleaved. */
 // @ts-ignore: decorator
 @inline export function storeInterleaved(d: usize, a: v128, b: v128): void {
