@@ -36,7 +36,7 @@ import {
 } from './im2col';
 import {
   depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
-  inPlace3x3s2, taps3x3s2, depthwise3x3s2, depthwiseFilter3x3s2, inPlace3x3s1, depthwise3x3s1, taps3x3s1,
+  inPlace3x3s2, taps3x3p1, depthwise3x3s2, depthwiseFilter3x3s2, inPlace3x3s1, depthwise3x3s1,
   depthwiseFilter3x3s1,
   FORWARD, INPUT, FILTER,
 } from './depthwise';
@@ -315,11 +315,11 @@ export function conv2d_backward_filter(dw: usize, // (Cout, Cin/groups, kH, kW) 
   // scalar build gathers each tap's run into a staging area first.
   const tmp = scratch + DESCRIPTOR_BYTES;
   const split = tmp + filterTmpBytes(K), gemmScratch = split + splitBytes(N, Cin, H, W, sW, pH, pW);
-  if (depthwise && Og == 1 && W >= 8 && taps3x3s2(kH, kW, sH, sW, pH, pW, dH, dW)) {
+  if (depthwise && Og == 1 && W >= 8 && taps3x3p1(2, kH, kW, sH, sW, pH, pW, dH, dW)) {
     depthwiseFilter3x3s2(dw, x, dy, split, N, Cin, H, W, Hout, Wout);
     return;
   }
-  if (depthwise && Og == 1 && W >= 8 && taps3x3s1(kH, kW, sH, sW, pH, pW, dH, dW)) {
+  if (depthwise && Og == 1 && W >= 8 && taps3x3p1(1, kH, kW, sH, sW, pH, pW, dH, dW)) {
     depthwiseFilter3x3s1(dw, x, dy, N, Cin, H, W);
     return;
   }

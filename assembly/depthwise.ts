@@ -276,19 +276,22 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
   }
 }
 
-/** 3×3 taps at stride 2 and padding 1, undilated: MobileNet's downsampling layers. */
+/** 3×3 taps at stride s along both axes and padding 1, undilated: MobileNet's depthwise layers
+ *  (s = 1) and its downsampling ones (s = 2). */
 // @ts-ignore: decorator
-@inline export function taps3x3s2(kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): bool {
-  return ASC_FEATURE_SIMD && kH == 3 && kW == 3 && sH == 2 && sW == 2 && pH == 1 && pW == 1 && dH == 1 && dW == 1;
+@inline export function taps3x3p1(s: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32,
+  dW: i32): bool {
+  return ASC_FEATURE_SIMD && kH == 3 && kW == 3 && sH == s && sW == s && pH == 1 && pW == 1 && dH == 1 &&
+    dW == 1;
 }
 
-/** Whether a depthwise forward runs on forward3x3s2: taps3x3s2 on rows of at least 16 floats.
+/** Whether a depthwise forward runs on forward3x3s2: taps3x3p1 at stride 2 on rows of at least 16.
  *  Narrower rows, mostly the last group's copy, measured from 31% slower to 26% faster (kernels
  *  alone, A/B minima, 9 and 13 wide). */
 // @ts-ignore: decorator
 @inline export function inPlace3x3s2(W: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
   dH: i32, dW: i32): bool {
-  return W >= 16 && taps3x3s2(kH, kW, sH, sW, pH, pW, dH, dW);
+  return W >= 16 && taps3x3p1(2, kH, kW, sH, sW, pH, pW, dH, dW);
 }
 
 /** Whether a depthwise forward, and the input gradient gathered from it, runs on forward3x3s1: 3×3
@@ -298,13 +301,7 @@ function inputPlane(xp: usize, dyp: usize, wc: usize, offs: usize, Hout: i32, Wo
 // @ts-ignore: decorator
 @inline export function inPlace3x3s1(W: i32, kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32,
   dH: i32, dW: i32): bool {
-  return W >= 56 && taps3x3s1(kH, kW, sH, sW, pH, pW, dH, dW);
-}
-
-/** 3×3 taps at stride 1 and padding 1, undilated. */
-// @ts-ignore: decorator
-@inline export function taps3x3s1(kH: i32, kW: i32, sH: i32, sW: i32, pH: i32, pW: i32, dH: i32, dW: i32): bool {
-  return ASC_FEATURE_SIMD && kH == 3 && kW == 3 && sH == 1 && sW == 1 && pH == 1 && pW == 1 && dH == 1 && dW == 1;
+  return W >= 56 && taps3x3p1(1, kH, kW, sH, sW, pH, pW, dH, dW);
 }
 
 /** Bytes into forward3x3s1's `work` of its row of zeros, after two tables of 9 offsets. */
@@ -389,15 +386,15 @@ export function depthwise3x3s1(y: usize, x: usize, w: usize, b: usize, work: usi
 }
 
 /**
- * dw += Σ dy · the taps of x for a depthwise convolution with taps3x3s1 and one output channel per
- * input channel, rows of 8 or more, each plane read in place: for each row of taps, 3 sums over the
- * output rows whose input row lies inside the plane, 4 outputs at a time from 3 overlapping loads
- * of that row; the first group of a row takes its padding column by a shuffle with zero, and so
- * does the last (which, when W is not a multiple of 4, overlaps the one before and counts only its
- * new lanes). Each tap's lanes add the same products in the same order as filterTaps over the
- * padded copy, which it saves: kernels alone, A/B minima, 8 images × 64 channels, simd /
- * relaxed-simd: 56×56 (D1) −40% / −32%, 57×57 −43% / −34%, 28×28 −37% / −35%, 14×14 −47% / −49%,
- * 9×9 −48% / −50%, 112×112 (2 images) −49% / −39%.
+ * dw += Σ dy · the taps of x for a depthwise convolution with taps3x3p1 at stride 1 and one output
+ * channel per input channel, rows of 8 or more, each plane read in place: for each row of taps, 3
+ * sums over the output rows whose input row lies inside the plane, 4 outputs at a time from 3
+ * overlapping loads of that row; the first group of a row takes its padding column by a shuffle
+ * with zero, and so does the last (which, when W is not a multiple of 4, overlaps the one before
+ * and counts only its new lanes). Each tap's lanes add the same products in the same order as
+ * filterTaps over the padded copy, which it saves: kernels alone, A/B minima, 8 images × 64
+ * channels, simd / relaxed-simd: 56×56 (D1) −40% / −32%, 57×57 −43% / −34%, 28×28 −37% / −35%,
+ * 14×14 −47% / −49%, 9×9 −48% / −50%, 112×112 (2 images) −49% / −39%.
  */
 export function depthwiseFilter3x3s1(dw: usize, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32): void {
   if (!ASC_FEATURE_SIMD) return;
@@ -577,13 +574,13 @@ function filterRows3x3s2(dwc: usize, tA: i32, below: bool, dyp: usize, xp: usize
   }
 }
 
-/** FILTER of depthwisePlanes where taps3x3s2, Og = 1 and W ≥ 8: dw += Σ dy · the taps of x, each
- *  plane read in place, its even rows (the taps' middle row) in one pass and its odd rows (the
- *  bottom row of one output row's windows and the top row of the next's) in another. Each tap's
- *  lanes add the same products in the same order as filterTaps over the split plane, whose copy it
- *  saves: kernels alone, A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56 (D2) −41% /
- *  −43%, 57×57 −37% / −33%, 23×23 −17% / −12%, 17×17 −5% / +1%, 9 to 15 wide −8..+3% / −17..25%, 8
- *  wide −57% / −58%; 112×112 (2 images, a plane past L1) −5% / −11%. */
+/** FILTER of depthwisePlanes where taps3x3p1 at stride 2, Og = 1 and W ≥ 8: dw += Σ dy · the taps
+ *  of x, each plane read in place, its even rows (the taps' middle row) in one pass and its odd
+ *  rows (the bottom row of one output row's windows and the top row of the next's) in another. Each
+ *  tap's lanes add the same products in the same order as filterTaps over the split plane, whose
+ *  copy it saves: kernels alone, A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56
+ *  (D2) −41% / −43%, 57×57 −37% / −33%, 23×23 −17% / −12%, 17×17 −5% / +1%, 9 to 15 wide −8..+3% /
+ *  −17..25%, 8 wide −57% / −58%; 112×112 (2 images, a plane past L1) −5% / −11%. */
 export function depthwiseFilter3x3s2(dw: usize, x: usize, dy: usize, work: usize, N: i32, C: i32, H: i32,
   W: i32, Hout: i32, Wout: i32): void {
   for (let p = 0; p < N * C; p++) {
@@ -623,14 +620,14 @@ export function depthwiseFilter3x3s2(dw: usize, x: usize, dy: usize, work: usize
 }
 
 /**
- * The input gradient dxp (H, W ≥ 7) of a depthwise convolution with taps3x3s2 from one plane of dy
- * (Hout, Wout ≥ 4), weights wc, gathered rather than scattered: dx row 2·i takes dy row i's
- * centre-row taps, row 2·i + 1 the bottom row's of dy row i and the top row's of row i + 1, and
+ * The input gradient dxp (H, W ≥ 7) of a depthwise convolution with taps3x3p1 at stride 2 from one
+ * plane of dy (Hout, Wout ≥ 4), weights wc, gathered rather than scattered: dx row 2·i takes dy row
+ * i's centre-row taps, row 2·i + 1 the bottom row's of dy row i and the top row's of row i + 1, and
  * each 4 dy values of a row give 8 dx columns (inputGroup3x3s2), so every dx element is written
- * once, straight into dx. Past dy's last row and column it multiplies zeros (`zeros`: Wout
- * floats), so the weights must be finite. Against the scatter into a split plane (inputPlane),
- * kernels alone, A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56 (D2) −69% / −79%,
- * 57×57 −81% / −82%, 112×112 (2 images) −76% / −77%, 17×17 −89%; 7 to 13 wide −84..93%.
+ * once, straight into dx. Past dy's last row and column it multiplies zeros (`zeros`: Wout floats),
+ * so the weights must be finite. Against the scatter into a split plane (inputPlane), kernels
+ * alone, A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56 (D2) −69% / −79%, 57×57
+ * −81% / −82%, 112×112 (2 images) −76% / −77%, 17×17 −89%; 7 to 13 wide −84..93%.
  */
 function input3x3s2(dxp: usize, dyp: usize, wc: usize, zeros: usize, H: i32, W: i32, Hout: i32,
   Wout: i32): void {
@@ -734,7 +731,7 @@ export function depthwiseInput(dx: usize, dy: usize, w: usize, offs: usize, buf:
   // The three gathers multiply zeros around dy by the weights, which dx's arithmetic never does:
   // an infinite or NaN weight would make NaN of dx elements that it does not reach (PyTorch leaves
   // them finite), so such weights take the scatter below.
-  if (Og == 1 && W >= 7 && taps3x3s2(kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
+  if (Og == 1 && W >= 7 && taps3x3p1(2, kH, kW, sH, sW, pH, pW, dH, dW) && allFinite(w, Cout * T)) {
     zero(buf, Wout);
     for (let p = 0; p < N * Cin; p++) {
       input3x3s2(at(dx, p * H * W), at(dy, p * P), at(w, (p % Cin) * T), buf, H, W, Hout, Wout);
