@@ -142,13 +142,44 @@ export interface AvgPool2dOptions {
   countIncludePad?: boolean;
 }
 
-/** The options object itself: absent (undefined or null) or an object. */
-export function optionsObject<T extends object>(op: string, options: T | null | undefined, required: boolean): Partial<T> {
+export const CONV_OPTIONS = ['stride', 'padding', 'dilation', 'groups'] as const;
+export const CONV_TRANSPOSE_OPTIONS = [...CONV_OPTIONS, 'outputPadding'] as const;
+export const MAX_POOL_OPTIONS = ['kernelSize', 'stride', 'padding', 'dilation'] as const;
+export const AVG_POOL_OPTIONS = ['kernelSize', 'stride', 'padding', 'countIncludePad'] as const;
+
+/** PyTorch options that nothing here implements, passed at the value that asks for nothing (as a
+ *  port of PyTorch code may spell them out); any other value is refused with the reason. */
+const PYTORCH_DEFAULTS = new Map<string, { inert: unknown; why: string }>([
+  ['ceilMode', { inert: false, why: 'output sizes use floor mode' }],
+  ['divisorOverride', { inert: null, why: 'the divisor is the window size (countIncludePad says whether padding counts)' }],
+  ['returnIndices', { inert: true, why: 'maxPool2d always returns { output, indices }' }],
+  ['paddingMode', { inert: 'zeros', why: 'padding is zeros' }],
+  ['amsgrad', { inert: false, why: 'Adam keeps no maximum of its second moments' }],
+  ['maximize', { inert: false, why: 'optimizers descend' }],
+]);
+
+/**
+ * The options object itself: absent (undefined or null) or an object. With `names`, a field that
+ * is not one of them is a TypeError naming it and listing them, as PyTorch refuses an unexpected
+ * keyword argument: a misspelt or foreign name (`strides`, `pad`, `learningRate`) would otherwise
+ * leave a default in force, unseen. A field set to undefined counts as absent.
+ */
+export function optionsObject<T extends object>(
+  op: string, options: T | null | undefined, required: boolean, names?: readonly string[],
+): Partial<T> {
   if (options === undefined || options === null) {
     if (required) throw new TypeError(`${op}: options are required ({ kernelSize, ... }); got ${options}`);
     return {};
   }
   if (typeof options !== 'object') throw new TypeError(`${op}: options must be an object; got ${typeof options}`);
+  if (names) {
+    for (const [key, value] of Object.entries(options)) {
+      if (value === undefined || names.includes(key)) continue;
+      const pytorch = PYTORCH_DEFAULTS.get(key);
+      if (pytorch === undefined) throw new TypeError(`${op}: unknown option ${key}; the options are ${names.join(', ')}`);
+      if (value !== pytorch.inert) throw new TypeError(`${op}: ${key} ${shown(value)} is not supported: ${pytorch.why}`);
+    }
+  }
   return options;
 }
 
@@ -189,8 +220,11 @@ export interface ConvParams {
   groups: number;
 }
 
-export function convParams(op: string, options: Conv2dOptions | null | undefined): ConvParams {
-  const o = optionsObject(op, options, false);
+/** `names`: the options `op` takes (a layer adds its own). */
+export function convParams(
+  op: string, options: Conv2dOptions | null | undefined, names: readonly string[] = CONV_OPTIONS,
+): ConvParams {
+  const o = optionsObject(op, options, false, names);
   return {
     stride: pair(o.stride, 1, `${op}: stride`, 1),
     padding: pair(o.padding, 0, `${op}: padding`, 0),
@@ -277,8 +311,9 @@ export function outputPaddingParam(op: string, options: ConvTranspose2dOptions |
  *  output is x (Cout, Hout, Wout); the weight [Cin_x, Cout/g, kH, kW] is exactly its weight. */
 export function convTranspose2dGeometry(
   op: string, xShape: readonly number[], wShape: readonly number[], options: ConvTranspose2dOptions | null | undefined,
+  names: readonly string[] = CONV_TRANSPOSE_OPTIONS,
 ): { geometry: ConvGeometry; outputShape: number[] } {
-  const p = convParams(op, options);
+  const p = convParams(op, options, names);
   const outputPadding = outputPaddingParam(op, options, p);
   checkImageShape(op, 'x', xShape);
   if (wShape.some((d) => d < 1)) throw new ShapeError(`${op}: weight must have no zero dimension; got shape ${shapeText(wShape)}`);
@@ -323,7 +358,7 @@ export interface PoolParams {
 export function poolParams(
   op: string, kind: 'max' | 'avg', options: MaxPool2dOptions | AvgPool2dOptions | null | undefined,
 ): PoolParams {
-  const o = optionsObject(op, options, true) as Partial<MaxPool2dOptions>;
+  const o = optionsObject(op, options, true, kind === 'max' ? MAX_POOL_OPTIONS : AVG_POOL_OPTIONS) as Partial<MaxPool2dOptions>;
   if (o.kernelSize === undefined || o.kernelSize === null) {
     throw new TypeError(`${op}: options.kernelSize is required; got ${o.kernelSize}`);
   }

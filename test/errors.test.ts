@@ -175,6 +175,17 @@ const CASES: BadCase[] = [
   { op: 'convTranspose2d', what: 'weight of rank 3', call: () => convTranspose2d(tx, t([4, 3, 9])), error: ShapeError, names: /weight/ },
   { op: 'convTranspose2d', what: 'dilation 0', call: () => convTranspose2d(tx, w, null, { dilation: 0 }), error: ShapeError, names: /dilation/ },
   { op: 'convTranspose2d', what: 'x.data a Float64Array', call: () => convTranspose2d(f64Data(tx), w), error: TypeError, names: /\bx\b/ },
+  // Options an op does not take (PyTorch refuses an unexpected keyword argument too); the
+  // PyTorch options it does not implement, at a value that asks for something.
+  { op: 'conv2d', what: 'an unknown option (TF.js\'s strides)', call: () => conv2d(x, w, null, any({ strides: 2 })), error: TypeError, names: /strides/, shows: ['stride, padding, dilation, groups'] },
+  { op: 'conv2dBackwardInput', what: 'an unknown option', call: () => conv2dBackwardInput(dy, w, [2, 3, 5, 5], any({ pad: 1 })), error: TypeError, names: /\bpad\b/ },
+  { op: 'conv2dBackwardFilter', what: 'an unknown option', call: () => conv2dBackwardFilter(x, dy, [4, 3, 3, 3], any({ outputPadding: 0 })), error: TypeError, names: /outputPadding/ },
+  { op: 'convTranspose2d', what: 'an unknown option', call: () => convTranspose2d(tx, w, null, any({ output_padding: 1 })), error: TypeError, names: /output_padding/, shows: ['outputPadding'] },
+  { op: 'maxPool2d', what: 'ceilMode true', call: () => maxPool2d(x, any({ kernelSize: 2, ceilMode: true })), error: TypeError, names: /ceilMode/, shows: ['floor mode'] },
+  { op: 'maxPool2d', what: 'returnIndices false', call: () => maxPool2d(x, any({ kernelSize: 2, returnIndices: false })), error: TypeError, names: /returnIndices/ },
+  { op: 'avgPool2d', what: 'divisorOverride 1', call: () => avgPool2d(x, any({ kernelSize: 2, divisorOverride: 1 })), error: TypeError, names: /divisorOverride/, shows: ['1'] },
+  { op: 'avgPool2d', what: 'a dilation (max pooling\'s option)', call: () => avgPool2d(x, any({ kernelSize: 2, dilation: 2 })), error: TypeError, names: /dilation/, shows: ['countIncludePad'] },
+  { op: 'avgPool2dBackward', what: 'ceilMode true', call: () => avgPool2dBackward(pdy, [2, 3, 5, 5], any({ kernelSize: 2, ceilMode: true })), error: TypeError, names: /ceilMode/ },
   // maxPool2d
   { op: 'maxPool2d', what: 'no options', call: () => maxPool2d(x, any(undefined)), error: TypeError, names: /options/ },
   { op: 'maxPool2d', what: 'no kernelSize', call: () => maxPool2d(x, any({ stride: 2 })), error: TypeError, names: /kernelSize/ },
@@ -289,6 +300,10 @@ describe.each(BACKENDS)('bad input on the %s backend', (name) => {
     expect(maxPool2d(x, { kernelSize: 3, stride: 1, padding: 1 }).output.shape).toEqual([2, 3, 5, 5]);
     expect(avgPool2d(x, { kernelSize: [3, 1], padding: [1, 0] }).shape).toEqual([2, 3, 2, 5]);
     expect(linear(lx, lw, null).shape).toEqual([2, 4]);
+    // A field set to undefined is absent; PyTorch options at the value that asks for nothing pass.
+    expect(conv2d(x, w, null, any({ stride: undefined, strides: undefined })).shape).toEqual([2, 4, 3, 3]);
+    expect(maxPool2d(x, any({ kernelSize: 2, ceilMode: false, returnIndices: true })).output.shape).toEqual([2, 3, 2, 2]);
+    expect(avgPool2d(x, any({ kernelSize: 2, ceilMode: false, divisorOverride: null })).shape).toEqual([2, 3, 2, 2]);
   });
 
   it('a batch of 0 gives empty outputs and zero parameter gradients without touching the heap', () => {

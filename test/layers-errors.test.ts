@@ -87,6 +87,32 @@ describe('layer constructors', () => {
     expect(() => new Adam(five)).toThrow(/Adam: options must be an object/);
   });
 
+  it('an option a constructor does not take is a TypeError that names it and lists those it takes', () => {
+    const cases: [() => unknown, RegExp][] = [
+      [() => new Conv2d(3, 4, 3, { strides: 2 } as never), /^Conv2d: unknown option strides; the options are stride, padding, dilation, groups, bias$/],
+      [() => new ConvTranspose2d(3, 4, 3, { output_padding: 1 } as never), /^ConvTranspose2d: unknown option output_padding; .*outputPadding, bias$/],
+      [() => new Conv2d(3, 4, 3, { paddingMode: 'reflect' } as never), /^Conv2d: paddingMode "reflect" is not supported: padding is zeros$/],
+      [() => new MaxPool2d(2, { ceilMode: true } as never), /^MaxPool2d\(kernel 2\): ceilMode true is not supported/],
+      [() => new MaxPool2d(2, { kernelSize: 3 } as never), /unknown option kernelSize; the options are stride, padding, dilation$/],
+      [() => new AvgPool2d(2, { dilation: 2 } as never), /^AvgPool2d\(kernel 2\): unknown option dilation; the options are stride, padding, countIncludePad$/],
+      [() => new Linear(3, 4, { useBias: false } as never), /^Linear: unknown option useBias; the options are bias$/],
+      [() => new BatchNorm2d(3, { trackRunningStats: false } as never), /^BatchNorm2d: unknown option trackRunningStats/],
+      [() => new SGD({ learningRate: 0.1 } as never), /^SGD: unknown option learningRate; the options are lr, momentum, dampening, weightDecay, nesterov$/],
+      [() => new Adam({ beta1: 0.8 } as never), /^Adam: unknown option beta1; the options are lr, betas, eps, weightDecay$/],
+      [() => new AdamW({ amsgrad: true } as never), /^AdamW: amsgrad true is not supported/],
+    ];
+    for (const [make, message] of cases) {
+      expect(make).toThrow(TypeError);
+      expect(make).toThrow(message);
+    }
+    // PyTorch's options at the value that asks for nothing, and fields set to undefined, pass.
+    expect(new Conv2d(3, 4, 3, { paddingMode: 'zeros', bias: undefined } as never).bias).toBe(true);
+    expect(new ConvTranspose2d(3, 4, 3, { paddingMode: 'zeros', outputPadding: 0 } as never).groups).toBe(1);
+    expect(new MaxPool2d(2, { ceilMode: false } as never).kernelSize).toBe(2);
+    expect(new AvgPool2d(2, { ceilMode: false, divisorOverride: null } as never).kernelSize).toBe(2);
+    expect(new Adam({ amsgrad: false, maximize: false } as never).lr).toBe(1e-3);
+  });
+
   it('pooling checks its options alone at construction and the real input at compile', async () => {
     await init();
     expect(new MaxPool2d(2 ** 21).kernelSize).toBe(2 ** 21);
@@ -207,6 +233,22 @@ describe.each(BACKENDS)('Sequential on %s', (name) => {
     vi.restoreAllMocks();
     expect(heap.allocatedBytes).toBe(allocated);
     expect(() => model.predict(data(features))).toThrow(/call compile/);
+  });
+
+  it('compile and fit refuse options they do not take, and a refused call changes nothing', async () => {
+    await init({ backend: name });
+    const model = compileClassifier(classifier());
+    const before = state(model);
+    expect(() => model.compile({ inputShape: [1, 4, 4], batchSize: 4, metrics: ['accuracy'] } as never))
+      .toThrow(/^Sequential.compile: unknown option metrics; the options are inputShape, batchSize, loss, optimizer, seed$/);
+    const fitData = { x: data(64), labels: Int32Array.of(0, 1, 2, 1) };
+    await expect(model.fit(fitData, { epochs: 1, batchSize: 2 } as never)).rejects.toThrow(/^Sequential.fit: batchSize is not an option of fit; compile/);
+    await expect(model.fit(fitData, { epoch: 2 } as never)).rejects.toThrow(TypeError);
+    await expect(model.fit(fitData, { epoch: 2 } as never)).rejects.toThrow(/^Sequential.fit: unknown option epoch; the options are epochs,/);
+    await expect(model.fit(fitData, 5 as never)).rejects.toThrow(/^Sequential.fit: options must be an object/);
+    expect(state(model)).toEqual(before);
+    expect((await model.fit(fitData, { epochs: 1, seed: undefined })).epochs).toHaveLength(1);
+    model.dispose();
   });
 
   it('seeds must be integers', async () => {

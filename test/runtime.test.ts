@@ -62,6 +62,13 @@ describe('init and backendName', () => {
     checkConvWorks();
   });
 
+  it('init with an option it does not take throws a TypeError and keeps the backend in use', async () => {
+    await init({ backend: 'scalar' });
+    await expect(init({ backed: 'simd' } as never)).rejects.toThrow('init: unknown option backed; the options are backend, wasm');
+    expect(backendName()).toBe('scalar');
+    checkConvWorks();
+  });
+
   it.each(['simd', 'scalar'] as const)('init({ wasm: bytes of build/%s.wasm }) reports that build', async (name) => {
     await init({ wasm: buildFile(name) });
     expect(backendName()).toBe(name);

@@ -32,7 +32,7 @@ export class BatchNorm2d extends Layer {
 
   constructor(numFeatures: number, options: BatchNorm2dOptions | null = {}) {
     super();
-    const o = optionsObject('BatchNorm2d', options, false);
+    const o = optionsObject('BatchNorm2d', options, false, ['eps', 'momentum', 'affine']);
     this.numFeatures = positiveInt('BatchNorm2d', 'numFeatures', numFeatures);
     this.eps = numberArg('BatchNorm2d', 'eps', o.eps ?? 1e-5, (v) => v > 0 && Number.isFinite(v), 'a positive finite number');
     this.momentum = o.momentum === null ? null

@@ -1,7 +1,9 @@
 // torch.nn.ConvTranspose2d: weight (in, out/groups, kH, kW), optional bias (out). Its forward is
 // the input gradient of the conv2d that maps its output back to its input, and its backward is
 // that conv2d's forward and filter gradient (shapes.ts: convTranspose2dGeometry).
-import { convArgs, convParams, convTranspose2dGeometry, outputPaddingParam, type ConvArgs, type Pair } from '../shapes.js';
+import {
+  CONV_TRANSPOSE_OPTIONS, convArgs, convParams, convTranspose2dGeometry, outputPaddingParam, type ConvArgs, type Pair,
+} from '../shapes.js';
 import type { Kernels } from '../runtime/kernels.js';
 import { checkGroups, checkImageInput, describeConv, kernelPair, type Conv2dLayerOptions } from './conv2d.js';
 import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
@@ -9,6 +11,8 @@ import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type Pa
 export interface ConvTranspose2dLayerOptions extends Conv2dLayerOptions {
   outputPadding?: Pair;
 }
+
+const OPTIONS = [...CONV_TRANSPOSE_OPTIONS, 'bias'];
 
 export class ConvTranspose2d extends Layer {
   readonly inChannels: number;
@@ -27,7 +31,7 @@ export class ConvTranspose2d extends Layer {
     this.outChannels = positiveInt('ConvTranspose2d', 'outChannels', outChannels);
     this.kernelSize = kernelPair('ConvTranspose2d', kernelSize);
     // Every option is checked now, as Conv2d does; only the input size waits for compile.
-    const p = convParams('ConvTranspose2d', options);
+    const p = convParams('ConvTranspose2d', options, OPTIONS);
     outputPaddingParam('ConvTranspose2d', options, p);
     this.groups = p.groups;
     this.bias = booleanArg('ConvTranspose2d', 'bias', options?.bias, true);
@@ -44,7 +48,7 @@ export class ConvTranspose2d extends Layer {
   }
 
   private geometry(N: number, input: readonly number[]) {
-    return convTranspose2dGeometry(this.describe(), [N, ...input], this.weightShape, this.options);
+    return convTranspose2dGeometry(this.describe(), [N, ...input], this.weightShape, this.options, OPTIONS);
   }
 
   outputShapeFor(input: readonly number[]): number[] {

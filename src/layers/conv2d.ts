@@ -1,6 +1,6 @@
 // torch.nn.Conv2d: weight (out, in/groups, kH, kW), optional bias (out).
 import { ShapeError } from '../errors.js';
-import { convArgs, convParams, conv2dGeometry, pair, shapeText, type ConvArgs, type Pair } from '../shapes.js';
+import { CONV_OPTIONS, convArgs, convParams, conv2dGeometry, pair, shapeText, type ConvArgs, type Pair } from '../shapes.js';
 import type { Kernels } from '../runtime/kernels.js';
 import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
 
@@ -59,7 +59,7 @@ export class Conv2d extends Layer {
     this.inChannels = positiveInt('Conv2d', 'inChannels', inChannels);
     this.outChannels = positiveInt('Conv2d', 'outChannels', outChannels);
     this.kernelSize = kernelPair('Conv2d', kernelSize);
-    const p = convParams('Conv2d', options);
+    const p = convParams('Conv2d', options, [...CONV_OPTIONS, 'bias']);
     this.stride = p.stride;
     this.padding = p.padding;
     this.dilation = p.dilation;

@@ -20,7 +20,7 @@ export class Linear extends Layer {
     super();
     this.inFeatures = positiveInt('Linear', 'inFeatures', inFeatures);
     this.outFeatures = positiveInt('Linear', 'outFeatures', outFeatures);
-    this.bias = booleanArg('Linear', 'bias', optionsObject('Linear', options, false).bias, true);
+    this.bias = booleanArg('Linear', 'bias', optionsObject('Linear', options, false, ['bias']).bias, true);
   }
 
   describe(): string {

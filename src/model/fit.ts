@@ -2,6 +2,7 @@
 // and yielding to the event loop between batches so that a page stays responsive. An aborted
 // signal stops it before the next batch; the promise then resolves with what was done.
 import { ShapeError } from '../errors.js';
+import { optionsObject } from '../shapes.js';
 import type { TensorLike } from '../tensor.js';
 import { Random, checkSeed } from './random.js';
 import type { Sequential, Targets } from './sequential.js';
@@ -75,9 +76,14 @@ function yieldToEventLoop(): Promise<void> {
 export async function fit(model: Sequential, data: FitData, options: FitOptions): Promise<FitResult> {
   const c = model.trainable('fit');
   if (data === null || typeof data !== 'object') throw new TypeError('Sequential.fit: data must be { x, labels }');
-  const { epochs = 1, shuffle = true, validationData, onBatchEnd, onEpochEnd, signal } = options;
+  if ((options as { batchSize?: unknown })?.batchSize !== undefined) {
+    throw new TypeError('Sequential.fit: batchSize is not an option of fit; compile({ batchSize }) sets it, and memory is planned for it');
+  }
+  const o = optionsObject('Sequential.fit', options, false,
+    ['epochs', 'shuffle', 'seed', 'validationData', 'onBatchEnd', 'onEpochEnd', 'signal']);
+  const { epochs = 1, shuffle = true, validationData, onBatchEnd, onEpochEnd, signal } = o;
   if (!Number.isInteger(epochs) || epochs < 0) throw new TypeError(`Sequential.fit: epochs must be a non-negative integer; got ${epochs}`);
-  const seed = checkSeed('Sequential.fit', options.seed);
+  const seed = checkSeed('Sequential.fit', o.seed);
   const { data: x, n } = model.samples(data.x, 'fit');
   if (n === 0) throw new ShapeError('Sequential.fit: x has no samples');
   const labels = model.checkTargets(data.labels, n, 'fit');

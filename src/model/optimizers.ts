@@ -53,7 +53,7 @@ export class SGD extends Optimizer {
   readonly nesterov: boolean;
 
   constructor(options: SGDOptions | null = {}) {
-    const o = optionsObject('SGD', options, false);
+    const o = optionsObject('SGD', options, false, ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov']);
     super('SGD', o.lr ?? 1e-3);
     this.momentum = numberArg('SGD', 'momentum', o.momentum ?? 0, nonNegative, 'a non-negative number');
     this.dampening = numberArg('SGD', 'dampening', o.dampening ?? 0, Number.isFinite, 'a finite number');
@@ -91,7 +91,7 @@ export class Adam extends Optimizer {
   protected readonly decoupled: boolean = false;
 
   constructor(options: AdamOptions | null = {}, name = 'Adam', defaultWeightDecay = 0) {
-    const o = optionsObject(name, options, false);
+    const o = optionsObject(name, options, false, ['lr', 'betas', 'eps', 'weightDecay']);
     super(name, o.lr ?? 1e-3);
     const betas = o.betas ?? [0.9, 0.999];
     if (!Array.isArray(betas) || betas.length !== 2) {

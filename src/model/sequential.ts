@@ -6,7 +6,7 @@ import { ShapeError } from '../errors.js';
 import { Layer, type Slot } from '../layers/layer.js';
 import { backend, type Backend } from '../runtime/backend.js';
 import { MAX_MEMORY_BYTES } from '../runtime/memory.js';
-import { checkTensor, shapeText, shown } from '../shapes.js';
+import { checkTensor, optionsObject, shapeText, shown } from '../shapes.js';
 import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
 import { Optimizer } from './optimizers.js';
 import { MemoryPlan, type MemoryReport } from './plan.js';
@@ -77,7 +77,9 @@ export class Sequential {
   /** Plans all memory for batches of up to `batchSize` and initialises the parameters. */
   compile(options: CompileOptions): this {
     this.live();
-    const { inputShape, batchSize, loss = 'crossEntropy', optimizer } = options ?? ({} as CompileOptions);
+    // Every field is checked below.
+    const o = optionsObject('Sequential.compile', options, false, ['inputShape', 'batchSize', 'loss', 'optimizer', 'seed']) as CompileOptions;
+    const { inputShape, batchSize, loss = 'crossEntropy', optimizer } = o;
     if (!Array.isArray(inputShape) || inputShape.length === 0 || !inputShape.every((d) => Number.isInteger(d) && d > 0)) {
       throw new TypeError(`Sequential.compile: inputShape must be an array of positive integers; got ${shown(inputShape)}`);
     }
@@ -90,7 +92,7 @@ export class Sequential {
     if (optimizer !== undefined && !(optimizer instanceof Optimizer)) {
       throw new TypeError('Sequential.compile: optimizer must be an SGD, Adam or AdamW instance');
     }
-    const seed = checkSeed('Sequential.compile', options.seed);
+    const seed = checkSeed('Sequential.compile', o.seed);
     // Every shape is checked before any layer changes, so that a refused compile leaves a
     // compiled model as it was.
     const shapes: (readonly number[])[] = [[...inputShape]];

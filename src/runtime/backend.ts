@@ -4,6 +4,7 @@ import { Heap } from './memory.js';
 import { KERNEL_NAMES, type Kernels } from './kernels.js';
 import { relaxedSimd, simd, scalar } from './wasm-bytes.generated.js';
 import { createReferenceKernels } from '../reference/adapter.js';
+import { optionsObject } from '../shapes.js';
 
 export type BackendName = 'relaxed-simd' | 'simd' | 'scalar' | 'js';
 export const BACKEND_NAMES: readonly BackendName[] = ['relaxed-simd', 'simd', 'scalar', 'js'];
@@ -103,7 +104,8 @@ async function create(name: BackendName): Promise<Backend> {
 }
 
 /** Compiles and instantiates a backend; idempotent for the same options. */
-export async function init(options: InitOptions = {}): Promise<void> {
+export async function init(options: InitOptions | null = {}): Promise<void> {
+  options = optionsObject('init', options, false, ['backend', 'wasm']);
   if (options.backend !== undefined && !BACKEND_NAMES.includes(options.backend)) {
     throw new TypeError(`init: backend must be one of ${BACKEND_NAMES.join(', ')}; got ${String(options.backend)}`);
   }
