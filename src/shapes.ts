@@ -118,12 +118,14 @@ export function checkedOutputSize(
 
 export interface Conv2dOptions {
   stride?: Pair;
-  padding?: Pair;
+  /** Or, as in PyTorch, 'valid' (none) or 'same' (stride 1: the output as large as the input). */
+  padding?: Pair | 'same' | 'valid';
   dilation?: Pair;
   groups?: number;
 }
 
-export interface ConvTranspose2dOptions extends Conv2dOptions {
+export interface ConvTranspose2dOptions extends Omit<Conv2dOptions, 'padding'> {
+  padding?: Pair;
   /** Extra rows/columns on one side of the output; smaller than stride or dilation. */
   outputPadding?: Pair;
 }
@@ -220,17 +222,43 @@ export interface ConvParams {
   groups: number;
 }
 
-/** `names`: the options `op` takes (a layer adds its own). */
+/** `names`: the options `op` takes (a layer adds its own). `kernel` [kH, kW]: a conv2d's, whose
+ *  padding may be 'valid' or 'same' (a transposed convolution passes none: PyTorch's takes numbers). */
 export function convParams(
   op: string, options: Conv2dOptions | null | undefined, names: readonly string[] = CONV_OPTIONS,
+  kernel?: readonly number[],
 ): ConvParams {
   const o = optionsObject(op, options, false, names);
-  return {
-    stride: pair(o.stride, 1, `${op}: stride`, 1),
-    padding: pair(o.padding, 0, `${op}: padding`, 0),
-    dilation: pair(o.dilation, 1, `${op}: dilation`, 1),
-    groups: positiveInteger(o.groups, 1, `${op}: groups`),
-  };
+  const stride = pair(o.stride, 1, `${op}: stride`, 1);
+  const dilation = pair(o.dilation, 1, `${op}: dilation`, 1);
+  if (kernel && typeof o.padding === 'string' && o.padding !== 'same' && o.padding !== 'valid') {
+    throw new TypeError(`${op}: padding must be a number, a [height, width] pair, 'same' or 'valid'; got ${shown(o.padding)}`);
+  }
+  const padding = kernel && typeof o.padding === 'string'
+    ? namedPadding(op, o.padding, kernel, stride, dilation)
+    : pair(o.padding as Pair | undefined, 0, `${op}: padding`, 0);
+  return { stride, padding, dilation, groups: positiveInteger(o.groups, 1, `${op}: groups`) };
+}
+
+/** PyTorch's padding='valid' (none) and 'same' (at stride 1, dilation·(k − 1) rows and columns in
+ *  all, so that the output is as large as the input). The kernels pad both sides alike, so 'same'
+ *  needs an even total in each dimension, where PyTorch puts an odd one's extra row after. */
+function namedPadding(
+  op: string, padding: 'same' | 'valid', kernel: readonly number[], stride: readonly number[], dilation: readonly number[],
+): [number, number] {
+  if (padding === 'valid') return [0, 0];
+  if (stride[0] !== 1 || stride[1] !== 1) {
+    throw new ShapeError(`${op}: padding 'same' needs stride 1, as in PyTorch; got stride ${shapeText(stride)}`);
+  }
+  const total = [0, 1].map((i) => dilation[i] * (kernel[i] - 1));
+  if (total[0] % 2 !== 0 || total[1] % 2 !== 0) {
+    throw new ShapeError(
+      `${op}: padding 'same' for kernel ${shapeText(kernel)} with dilation ${shapeText(dilation)} needs ${shapeText(total)} ` +
+        'rows and columns of padding in all; an odd count cannot be split evenly between the two sides, which is all ' +
+        'the kernels pad (PyTorch puts the extra row or column after): pad x yourself',
+    );
+  }
+  return [total[0] / 2, total[1] / 2];
 }
 
 /** Checks that `channels` splits into `groups` and returns the channels of one group. */

@@ -140,6 +140,11 @@ const CASES: BadCase[] = [
   { op: 'conv2d', what: 'bias of the wrong length', call: () => conv2d(x, w, t([3])), error: ShapeError, names: /bias/, shows: ['3', '4'] },
   { op: 'conv2d', what: 'bias of rank 2', call: () => conv2d(x, w, t([1, 4])), error: ShapeError, names: /bias/ },
   { op: 'conv2d', what: 'bias.data a Float64Array', call: () => conv2d(x, w, f64Data(b)), error: TypeError, names: /bias/ },
+  { op: 'conv2d', what: "padding 'same' at stride 2", call: () => conv2d(x, w, null, { padding: 'same', stride: [1, 2] }), error: ShapeError, names: /padding 'same'.*stride/, shows: ['[1, 2]'] },
+  { op: 'conv2d', what: "padding 'same' for an even kernel", call: () => conv2d(x, t([4, 3, 2, 3]), null, { padding: 'same' }), error: ShapeError, names: /padding 'same'/, shows: ['[2, 3]', '[1, 2]'] },
+  { op: 'conv2dBackwardFilter', what: "padding 'same' for an even dilated kernel", call: () => conv2dBackwardFilter(x, t([2, 4, 5, 5]), [4, 3, 3, 2], { padding: 'same', dilation: [1, 3] }), error: ShapeError, names: /padding 'same'/, shows: ['[2, 3]'] },
+  { op: 'conv2d', what: 'padding a string other than same or valid', call: () => conv2d(x, w, null, { padding: any('SAME') }), error: TypeError, names: /padding/, shows: ['"SAME"', "'same' or 'valid'"] },
+  { op: 'convTranspose2d', what: "padding 'same' (PyTorch's takes numbers)", call: () => convTranspose2d(tx, w, null, { padding: any('same') }), error: TypeError, names: /padding/, shows: ['"same"'] },
   { op: 'conv2d', what: 'options not an object', call: () => conv2d(x, w, null, any(3)), error: TypeError, names: /options/ },
   // conv2dBackwardInput
   { op: 'conv2dBackwardInput', what: 'dy batch not matching inputShape', call: () => conv2dBackwardInput(t([1, 4, 3, 3]), w, [2, 3, 5, 5]), error: ShapeError, names: /\bdy\b/, shows: ['1', '2'] },
@@ -294,6 +299,9 @@ describe.each(BACKENDS)('bad input on the %s backend', (name) => {
     expect(conv2d(x, w, undefined).shape).toEqual([2, 4, 3, 3]);
     expect(conv2d(x, w, null, {}).shape).toEqual([2, 4, 3, 3]);
     expect(conv2d(x, w, b, { padding: 5 }).shape).toEqual([2, 4, 13, 13]); // padding beyond half the kernel
+    // PyTorch's named paddings (test/ops-torch.test.ts checks their values).
+    expect(conv2d(x, w, b, { padding: 'same' }).shape).toEqual([2, 4, 5, 5]);
+    expect(conv2d(x, w, b, { padding: 'valid', stride: 2 }).shape).toEqual([2, 4, 2, 2]);
     expect(convTranspose2d(tx, w).shape).toEqual([2, 3, 5, 5]);
     // outputPadding below dilation but not below stride is allowed, as in PyTorch.
     expect(convTranspose2d(tx, w, null, { dilation: 2, outputPadding: 1 }).shape).toEqual([2, 3, 8, 8]);

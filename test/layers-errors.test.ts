@@ -62,6 +62,16 @@ describe('layer constructors', () => {
     expect(() => new ConvTranspose2d(3, 4, 3, { dilation: 2, outputPadding: 1 })).not.toThrow();
   });
 
+  it("Conv2d takes PyTorch's padding 'same' (stride 1, an even padding in all) and 'valid'; ConvTranspose2d neither", () => {
+    expect(new Conv2d(3, 4, [3, 5], { padding: 'same' }).padding).toEqual([1, 2]);
+    expect(new Conv2d(3, 4, [3, 2], { padding: 'same', dilation: [2, 2] }).padding).toEqual([2, 1]);
+    expect(new Conv2d(3, 4, 4, { padding: 'valid', stride: 2 }).padding).toEqual([0, 0]);
+    expect(() => new Conv2d(3, 4, 3, { padding: 'same', stride: 2 })).toThrow(ShapeError);
+    expect(() => new Conv2d(3, 4, [3, 4], { padding: 'same' })).toThrow(/^Conv2d: padding 'same' for kernel \[3, 4\] with dilation \[1, 1\] needs \[2, 3\]/);
+    expect(() => new Conv2d(3, 4, 3, { padding: 'full' as never })).toThrow(TypeError);
+    expect(() => new ConvTranspose2d(3, 4, 3, { padding: 'same' as never })).toThrow(TypeError);
+  });
+
   it('null options mean no options', () => {
     expect(new Conv2d(3, 4, 3, null).bias).toBe(true);
     expect(new ConvTranspose2d(3, 4, 3, null).groups).toBe(1);

@@ -1,6 +1,7 @@
 // The functional ops against PyTorch itself: values that torch.nn.functional and torch.nn.grad
 // computed (test/fixtures/make_ops_fixture.py, PyTorch 1.13) for random small geometries — conv2d
-// with its three gradients and convTranspose2d (stride, padding, dilation, groups, outputPadding),
+// with its three gradients (padding as numbers, 'same' or 'valid') and convTranspose2d (stride,
+// padding, dilation, groups, outputPadding),
 // max pooling with indices (ties, NaN) and its gradient, average pooling both ways with either
 // divisor rule — on every backend.
 import { readFileSync } from 'node:fs';
@@ -49,6 +50,13 @@ describe.each(BACKENDS)('ops against PyTorch, %s backend', (backend) => {
         same(conv2dBackwardFilter(x, dy, w.shape, c.opts), tensor(i, 'dw'), 'dw');
         same(conv2dBackwardBias(dy), tensor(i, 'db'), 'db');
       });
+      // PyTorch's 'same' and 'valid' are conv2d's alone; its conv_transpose2d refuses them too.
+      if (typeof c.opts.padding === 'string') {
+        it(`#${i} convTranspose2d refuses padding ${c.opts.padding}`, () => {
+          expect(() => convTranspose2d(tensor(i, 'x'), tensor(i, 'w'), null, c.opts)).toThrow(TypeError);
+        });
+        return;
+      }
       it(`#${i} convTranspose2d ${geometry} outputPadding ${c.outputPadding}`, () => {
         const run = () => convTranspose2d(tensor(i, 'x'), tensor(i, 'wt'), tensor(i, 'bt'), { ...c.opts, outputPadding: c.outputPadding });
         if (c.transposeRefused) expect(run).toThrow(ShapeError);

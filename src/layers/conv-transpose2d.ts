@@ -8,7 +8,8 @@ import type { Kernels } from '../runtime/kernels.js';
 import { checkGroups, checkImageInput, describeConv, kernelPair, type Conv2dLayerOptions } from './conv2d.js';
 import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type ParamSlot, type Pass, type Planner } from './layer.js';
 
-export interface ConvTranspose2dLayerOptions extends Conv2dLayerOptions {
+export interface ConvTranspose2dLayerOptions extends Omit<Conv2dLayerOptions, 'padding'> {
+  padding?: Pair;
   outputPadding?: Pair;
 }
 

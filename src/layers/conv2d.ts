@@ -6,7 +6,8 @@ import { Layer, booleanArg, positiveInt, uniformInit, type BackwardPass, type Pa
 
 export interface Conv2dLayerOptions {
   stride?: Pair;
-  padding?: Pair;
+  /** Or, as in torch.nn.Conv2d, 'valid' (none) or 'same' (stride 1: the output as large as the input). */
+  padding?: Pair | 'same' | 'valid';
   dilation?: Pair;
   groups?: number;
   /** Learn a bias (default true). */
@@ -59,7 +60,7 @@ export class Conv2d extends Layer {
     this.inChannels = positiveInt('Conv2d', 'inChannels', inChannels);
     this.outChannels = positiveInt('Conv2d', 'outChannels', outChannels);
     this.kernelSize = kernelPair('Conv2d', kernelSize);
-    const p = convParams('Conv2d', options, [...CONV_OPTIONS, 'bias']);
+    const p = convParams('Conv2d', options, [...CONV_OPTIONS, 'bias'], this.kernelSize);
     this.stride = p.stride;
     this.padding = p.padding;
     this.dilation = p.dilation;
