@@ -222,11 +222,11 @@ export interface ConvParams {
   groups: number;
 }
 
-/** `names`: the options `op` takes (a layer adds its own). `kernel` [kH, kW]: a conv2d's, whose
- *  padding may be 'valid' or 'same' (a transposed convolution passes none: PyTorch's takes numbers). */
+/** `kernel` [kH, kW]: a conv2d's, whose padding may be 'valid' or 'same' (a transposed convolution
+ *  passes null: PyTorch's takes numbers). `names`: the options `op` takes (a layer adds its own). */
 export function convParams(
-  op: string, options: Conv2dOptions | null | undefined, names: readonly string[] = CONV_OPTIONS,
-  kernel?: readonly number[],
+  op: string, options: Conv2dOptions | null | undefined, kernel: readonly number[] | null = null,
+  names: readonly string[] = CONV_OPTIONS,
 ): ConvParams {
   const o = optionsObject(op, options, false, names);
   const stride = pair(o.stride, 1, `${op}: stride`, 1);
@@ -341,7 +341,7 @@ export function convTranspose2dGeometry(
   op: string, xShape: readonly number[], wShape: readonly number[], options: ConvTranspose2dOptions | null | undefined,
   names: readonly string[] = CONV_TRANSPOSE_OPTIONS,
 ): { geometry: ConvGeometry; outputShape: number[] } {
-  const p = convParams(op, options, names);
+  const p = convParams(op, options, null, names);
   const outputPadding = outputPaddingParam(op, options, p);
   checkImageShape(op, 'x', xShape);
   if (wShape.some((d) => d < 1)) throw new ShapeError(`${op}: weight must have no zero dimension; got shape ${shapeText(wShape)}`);

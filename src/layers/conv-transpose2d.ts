@@ -32,7 +32,7 @@ export class ConvTranspose2d extends Layer {
     this.outChannels = positiveInt('ConvTranspose2d', 'outChannels', outChannels);
     this.kernelSize = kernelPair('ConvTranspose2d', kernelSize);
     // Every option is checked now, as Conv2d does; only the input size waits for compile.
-    const p = convParams('ConvTranspose2d', options, OPTIONS);
+    const p = convParams('ConvTranspose2d', options, null, OPTIONS);
     outputPaddingParam('ConvTranspose2d', options, p);
     this.groups = p.groups;
     this.bias = booleanArg('ConvTranspose2d', 'bias', options?.bias, true);

@@ -60,7 +60,7 @@ export class Conv2d extends Layer {
     this.inChannels = positiveInt('Conv2d', 'inChannels', inChannels);
     this.outChannels = positiveInt('Conv2d', 'outChannels', outChannels);
     this.kernelSize = kernelPair('Conv2d', kernelSize);
-    const p = convParams('Conv2d', options, [...CONV_OPTIONS, 'bias'], this.kernelSize);
+    const p = convParams('Conv2d', options, this.kernelSize, [...CONV_OPTIONS, 'bias']);
     this.stride = p.stride;
     this.padding = p.padding;
     this.dilation = p.dilation;

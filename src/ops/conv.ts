@@ -1,7 +1,7 @@
 // conv2d, its three gradients (torch.nn.grad.conv2d_input / conv2d_weight, and the bias sum) and
 // convTranspose2d, which is conv2d's input gradient with the roles of input and output swapped.
 import {
-  CONV_OPTIONS, checkGradShape, checkShape4, checkTensor, conv2dGeometry, convArgs, convOutputShape, convParams,
+  checkGradShape, checkShape4, checkTensor, conv2dGeometry, convArgs, convOutputShape, convParams,
   convTranspose2dGeometry, shapeText, type Conv2dOptions, type ConvGeometry, type ConvTranspose2dOptions,
 } from '../shapes.js';
 import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
@@ -65,7 +65,7 @@ export function conv2d(
   const op = 'conv2d';
   checkTensor(x, `${op}: x`, 4);
   checkTensor(weight, `${op}: weight`, 4);
-  const g = conv2dGeometry(op, x.shape, weight.shape, convParams(op, options, CONV_OPTIONS, weight.shape.slice(2)));
+  const g = conv2dGeometry(op, x.shape, weight.shape, convParams(op, options, weight.shape.slice(2)));
   const b = checkBias(op, bias, g.Cout);
   const shape = convOutputShape(g);
   if (padded(g) && !allFinite(weight.data)) {
@@ -89,7 +89,7 @@ export function conv2dBackwardInput(
   checkTensor(dy, `${op}: dy`, 4);
   checkTensor(weight, `${op}: weight`, 4);
   checkShape4(inputShape, `${op}: inputShape`);
-  const p = convParams(op, options, CONV_OPTIONS, weight.shape.slice(2));
+  const p = convParams(op, options, weight.shape.slice(2));
   const g = conv2dGeometry(op, inputShape, weight.shape, p, { x: 'inputShape', weight: 'weight' });
   checkGradShape(op, 'dy', dy.shape, convOutputShape(g), `conv2d of inputShape ${shapeText(inputShape)} with weight ${shapeText(weight.shape)}`);
   const { planes, batch } = imageChunks(g);
@@ -108,7 +108,7 @@ export function conv2dBackwardFilter(
   checkTensor(x, `${op}: x`, 4);
   checkTensor(dy, `${op}: dy`, 4);
   checkShape4(weightShape, `${op}: weightShape`);
-  const p = convParams(op, options, CONV_OPTIONS, weightShape.slice(2));
+  const p = convParams(op, options, weightShape.slice(2));
   const g = conv2dGeometry(op, x.shape, weightShape, p, { x: 'x', weight: 'weightShape' });
   checkGradShape(op, 'dy', dy.shape, convOutputShape(g), `conv2d of x ${shapeText(x.shape)} with weightShape ${shapeText(weightShape)}`);
   const { planes, batch } = imageChunks(g, true);
