@@ -146,8 +146,11 @@ export interface AvgPool2dOptions {
 
 export const CONV_OPTIONS = ['stride', 'padding', 'dilation', 'groups'] as const;
 export const CONV_TRANSPOSE_OPTIONS = [...CONV_OPTIONS, 'outputPadding'] as const;
-export const MAX_POOL_OPTIONS = ['kernelSize', 'stride', 'padding', 'dilation'] as const;
-export const AVG_POOL_OPTIONS = ['kernelSize', 'stride', 'padding', 'countIncludePad'] as const;
+/** The options of max and average pooling: only max pooling has a dilation. */
+export const POOL_OPTIONS = {
+  max: ['kernelSize', 'stride', 'padding', 'dilation'],
+  avg: ['kernelSize', 'stride', 'padding', 'countIncludePad'],
+} as const;
 
 /** PyTorch options that nothing here implements, passed at the value that asks for nothing (as a
  *  port of PyTorch code may spell them out); any other value is refused with the reason. */
@@ -231,9 +234,6 @@ export function convParams(
   const o = optionsObject(op, options, false, names);
   const stride = pair(o.stride, 1, `${op}: stride`, 1);
   const dilation = pair(o.dilation, 1, `${op}: dilation`, 1);
-  if (kernel && typeof o.padding === 'string' && o.padding !== 'same' && o.padding !== 'valid') {
-    throw new TypeError(`${op}: padding must be a number, a [height, width] pair, 'same' or 'valid'; got ${shown(o.padding)}`);
-  }
   const padding = kernel && typeof o.padding === 'string'
     ? namedPadding(op, o.padding, kernel, stride, dilation)
     : pair(o.padding as Pair | undefined, 0, `${op}: padding`, 0);
@@ -241,12 +241,16 @@ export function convParams(
 }
 
 /** PyTorch's padding='valid' (none) and 'same' (at stride 1, dilation·(k − 1) rows and columns in
- *  all, so that the output is as large as the input). The kernels pad both sides alike, so 'same'
- *  needs an even total in each dimension, where PyTorch puts an odd one's extra row after. */
+ *  all, so that the output is as large as the input); any other string is a TypeError. The kernels
+ *  pad both sides alike, so 'same' needs an even total in each dimension, where PyTorch puts an odd
+ *  one's extra row after. */
 function namedPadding(
-  op: string, padding: 'same' | 'valid', kernel: readonly number[], stride: readonly number[], dilation: readonly number[],
+  op: string, padding: string, kernel: readonly number[], stride: readonly number[], dilation: readonly number[],
 ): [number, number] {
   if (padding === 'valid') return [0, 0];
+  if (padding !== 'same') {
+    throw new TypeError(`${op}: padding must be a number, a [height, width] pair, 'same' or 'valid'; got ${shown(padding)}`);
+  }
   if (stride[0] !== 1 || stride[1] !== 1) {
     throw new ShapeError(`${op}: padding 'same' needs stride 1, as in PyTorch; got stride ${shapeText(stride)}`);
   }
@@ -386,7 +390,7 @@ export interface PoolParams {
 export function poolParams(
   op: string, kind: 'max' | 'avg', options: MaxPool2dOptions | AvgPool2dOptions | null | undefined,
 ): PoolParams {
-  const o = optionsObject(op, options, true, kind === 'max' ? MAX_POOL_OPTIONS : AVG_POOL_OPTIONS) as Partial<MaxPool2dOptions>;
+  const o = optionsObject(op, options, true, POOL_OPTIONS[kind]) as Partial<MaxPool2dOptions>;
   if (o.kernelSize === undefined || o.kernelSize === null) {
     throw new TypeError(`${op}: options.kernelSize is required; got ${o.kernelSize}`);
   }

@@ -1,8 +1,6 @@
 // What MaxPool2d and AvgPool2d share: options checked at construction, the geometry for an input
 // shape, the output shape, and the kernel arguments computed once when the model plans.
-import {
-  AVG_POOL_OPTIONS, MAX_POOL_OPTIONS, optionsObject, pool2dGeometry, poolArgs, poolParams, type Pair,
-} from '../shapes.js';
+import { POOL_OPTIONS, optionsObject, pool2dGeometry, poolArgs, poolParams, type Pair } from '../shapes.js';
 import { checkImageInput } from './conv2d.js';
 import { Layer } from './layer.js';
 
@@ -17,7 +15,7 @@ export abstract class Pool2dLayer<Options extends object> extends Layer {
   constructor(private readonly kind: 'max' | 'avg', kernelSize: Pair, options: Options | null) {
     super();
     this.kernelSize = kernelSize;
-    const names = (kind === 'max' ? MAX_POOL_OPTIONS : AVG_POOL_OPTIONS).filter((name) => name !== 'kernelSize');
+    const names = POOL_OPTIONS[kind].filter((name) => name !== 'kernelSize');
     this.options = { ...optionsObject(this.describe(), options, false, names) } as Options;
     // The options are checked now; the input they meet, at compile.
     poolParams(this.describe(), kind, { kernelSize, ...this.options });
