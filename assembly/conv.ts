@@ -35,11 +35,13 @@ import {
   col2im,
 } from './im2col';
 import {
-  depthwiseTaps, depthwiseRows, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats,
+  depthwiseTaps, depthwisePlanes, depthwiseInput, gatherInput, gatherPlaneFloats, FORWARD, INPUT, FILTER,
+} from './depthwise';
+import { depthwiseRows } from './depthwise-rows';
+import {
   inPlace3x3s2, taps3x3p1, depthwise3x3s2, depthwiseFilter3x3s2, inPlace3x3s1, depthwise3x3s1,
   depthwiseFilter3x3s1,
-  FORWARD, INPUT, FILTER,
-} from './depthwise';
+} from './depthwise-3x3';
 import { at, ld, st, zero, fill, addInto, addScalar, sum } from './simd';
 
 /** Whether the convolution is a plain matrix product over channels (no im2col needed). */

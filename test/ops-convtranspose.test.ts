@@ -76,7 +76,7 @@ const CASES: TCase[] = [
   tcase(1, 2, 2, 8, 3, 1, 1, [1, 0], 2, 2),
   tcase(2, 3, 3, [5, 6], [2, 3], 1, [1, 2], [1, 2], 3, 3),
   // Depthwise 3×3 at stride 2, padding 1, outputs 7 or more wide: gathered by rows and column
-  // phases (assembly/depthwise.ts, input3x3s2), odd and even output heights and widths.
+  // phases (assembly/depthwise-3x3.ts, input3x3s2), odd and even output heights and widths.
   tcase(2, 4, 4, [4, 6], 3, 2, 1, [0, 1], 1, 4),
   tcase(1, 3, 3, [6, 5], 3, 2, 1, [1, 0], 1, 3),
 ];
