@@ -51,10 +51,10 @@ const CASES: ConvGeom[] = [
   // Unpadded stride 1 reads (and its input gradient adds into) x itself, no split copy.
   conv(2, 3, 6, [9, 21], 3),
   conv(1, 2, 4, [10, 12], [3, 5]),
-  // Depthwise rows (assembly/depthwise-rows.ts): 16, 8 and 4 outputs at a time with an overlapping last
-  // group (of 16 when 9 to 15 are left: widths 27 and 31), from a split plane or x itself; two output
-  // channels per input channel; strides 2 and 3; the input gradient gathered (stride 1, dilated
-  // too) or, past the taps' reach, scattered.
+  // Depthwise rows (assembly/depthwise-rows.ts): 16, 8 and 4 outputs at a time with an overlapping
+  // last group (of 16 when 9 to 15 are left: widths 27 and 31), from a split plane or x itself; two
+  // output channels per input channel; strides 2 and 3; the input gradient gathered (stride 1,
+  // dilated too) or, past the taps' reach, scattered.
   conv(2, 6, 6, [9, 37], 3, 1, 1, 1, 6),
   conv(1, 2, 2, [5, 27], 3, 1, 1, 1, 2),
   conv(1, 3, 3, [9, 22], 3, 1, 2, 2, 3),
