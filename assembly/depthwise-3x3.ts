@@ -1,9 +1,10 @@
 // Depthwise 3×3 convolutions at padding 1, undilated (MobileNet's layers), that read their planes
-// in place, row by row, instead of through a split plane (depthwise.ts states the contract and
-// chooses them): the forward at stride 2 (forward3x3s2) and, on rows of 56 or more, at stride 1
-// (forward3x3s1, which serves the input gradient at stride 1 too), the filter gradient at both
-// strides (filterRows3x3s2, depthwiseFilter3x3s1) and the input gradient at stride 2, gathered by
-// rows and column phases straight into dx (input3x3s2).
+// in place, row by row, instead of through a split plane (depthwise.ts states the contract; conv.ts
+// chooses the forward and filter gradient, depthwise.ts the input gradient): the forward at stride
+// 2 (forward3x3s2) and, on rows of 56 or more, at stride 1 (forward3x3s1, which serves the input
+// gradient at stride 1 too), the filter gradient at both strides (filterRows3x3s2,
+// depthwiseFilter3x3s1) and the input gradient at stride 2, gathered by rows and column phases
+// straight into dx (input3x3s2).
 import { at, ld, zero, copy, madd, storeInterleaved, evens, odds, shiftLanes } from './simd';
 import { tapAt, newLanes, maddNew, addLanes, forward16 } from './depthwise-rows';
 

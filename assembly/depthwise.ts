@@ -21,7 +21,8 @@
 //                    each tap adds w·dy over the plane into a zeroed split plane of dx, whose
 //                    inside is then copied out (mergeSplit), as the GEMM's scatter does.
 // The row kernels on a split plane are in depthwise-rows.ts, the 3×3 ones that read their planes in
-// place in depthwise-3x3.ts; this file chooses between them and keeps the tap-by-tap path.
+// place in depthwise-3x3.ts (conv.ts picks those of the forward and filter gradient, depthwiseInput
+// here those of the input gradient); this file keeps the tap-by-tap path and depthwisePlanes.
 // A row's last group of 4 overlaps the one before it when Wout is not a multiple of 4: the forward
 // recomputes and re-stores the same values; the gradients mask out the lanes already counted.
 // Against the tap-by-tap path that the scalar build and outputs narrower than 4 keep, kernels alone

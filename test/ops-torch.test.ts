@@ -1,9 +1,8 @@
 // The functional ops against PyTorch itself: values that torch.nn.functional and torch.nn.grad
 // computed (test/fixtures/make_ops_fixture.py, PyTorch 1.13) for random small geometries — conv2d
 // with its three gradients (padding as numbers, 'same' or 'valid') and convTranspose2d (stride,
-// padding, dilation, groups, outputPadding),
-// max pooling with indices (ties, NaN) and its gradient, average pooling both ways with either
-// divisor rule — on every backend.
+// padding, dilation, groups, outputPadding), max pooling with indices (ties, NaN) and its
+// gradient, average pooling both ways with either divisor rule — on every backend.
 import { readFileSync } from 'node:fs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
