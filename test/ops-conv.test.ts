@@ -111,12 +111,14 @@ const RANDOM = randomConvCases(0xc0ffee, 16);
 // (132 × 288) · (288 × 2115), the filter gradient has depth 2115, the input gradient 288 rows.
 // The next two have split inputs of more than the 512 KB that the SIMD builds handle at a time
 // (assembly/conv.ts): one image per chunk, then two images per chunk with a shorter last one. The
-// API copies x and dy in chunks of about 1 MB for the filter gradient (the first of those two: 2
-// images, then 1) and for the last case, depthwise, for every op (src/ops/conv.ts).
+// API copies x and dy in chunks of about 1 MB (src/ops/conv.ts): for the filter gradient of the
+// first of those two (2 images, then 1), for every op of the fourth (x and dy of 512 KB an image:
+// 2 images, then 1, and 1 at a time for the filter gradient) and of the last, depthwise.
 const LARGE = [
   { g: conv(1, 32, 132, [45, 47], 3, 1, 1), what: 'GEMM blocks in every dimension' },
   { g: conv(3, 16, 8, 64, 3, 1, 1), what: 'the batch in chunks of one image' },
   { g: conv(3, 12, 6, 64, 3, 2, 1, 1, 3), what: 'the batch in chunks of two images, groups 3' },
+  { g: conv(3, 32, 32, 64, 3, 1, 1), what: 'images copied in by chunks of two and one (run)' },
   { g: conv(3, 8, 8, 128, 3, 1, 1, 1, 8), what: 'depthwise, its images copied in by chunks of one and two (run)' },
 ].map(({ g, what }, i) => {
   const r = rng(424242 + i);

@@ -6,17 +6,22 @@ import {
 } from '../shapes.js';
 import { sizeOf, Tensor, type TensorLike } from '../tensor.js';
 import * as reference from '../reference/index.js';
-import { checkBias, run } from './run.js';
+import { checkBias, CHUNK_BYTES, run } from './run.js';
 
-/** Which convolutions `run` hands a chunk of images at a time, each copied in just before the
- *  kernel reads it. Depthwise ones, bound by reading x (through the API on 8×64×56×56 3×3 at
- *  strides 1 and 2, minima of interleaved runs: forward −4..9%, filter gradient −9..21%, input
- *  gradient 0..−11%), and every filter gradient, a sum over the images anyway (C3 on simd, A/B
- *  medians and minima through the API: −3..8%; C1, C2 and C4 within ±2%). The other GEMM
- *  convolutions measured within ±4% either way (C2's medians 6–10% slower), and take the batch
- *  whole. Returns run's `planes` and the batch of a chunk of `count` images. */
+/** Which convolutions `run` hands a chunk of images at a time (about CHUNK_BYTES of input), each
+ *  copied in just before the kernel reads it and its output copied out just after. Depthwise ones,
+ *  bound by reading x (through the API on 8×64×56×56 3×3 at strides 1 and 2, minima of interleaved
+ *  runs: forward −4..9%, filter gradient −9..21%, input gradient 0..−11%); every filter gradient, a
+ *  sum over the images anyway (C3 on simd, A/B medians and minima through the API: −3..8%; C1, C2
+ *  and C4 within ±2%); and the other forwards and input gradients whose weights fill at most a
+ *  quarter of a chunk, since the GEMM packs them again for every chunk (through the API, medians of
+ *  pairs of calls in turn: C3 forward −2..3% on relaxed-simd, simd and scalar, its input gradient
+ *  −3%, 3×3 on 8×64×56×56 −2..4%, C1 within 1%; with 1.2 and 2.4 MB of weights, on 32×128×14×14 at
+ *  stride 2 and 2×256×56×56, up to 2% slower). Returns run's `planes` and the batch of a chunk of
+ *  `count` images. */
 function imageChunks(g: ConvGeometry, filter = false): { planes: number; batch: (count: number) => number } {
-  const chunked = filter || (g.groups > 1 && g.Cin === g.groups);
+  const weightBytes = 4 * g.Cout * (g.Cin / g.groups) * g.kH * g.kW;
+  const chunked = filter || (g.groups > 1 && g.Cin === g.groups) || weightBytes <= CHUNK_BYTES / 4;
   return { planes: chunked ? g.N : 1, batch: (count) => (chunked ? count : g.N) };
 }
 

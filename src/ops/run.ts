@@ -26,7 +26,7 @@ export interface Output {
 /** Input bytes per chunk of planes: what the copy writes is still in cache when the kernel reads
  *  it. Measured on P1/P2 (12.8 MB in): 1 MB chunks took the API's median from 3.7 to 2.5-3.0 ms;
  *  256 KB and 4 MB did less well. */
-const CHUNK_BYTES = 1 << 20;
+export const CHUNK_BYTES = 1 << 20;
 
 /**
  * Calls `kernel(k, pointers, scratch, planes)` with the pointers of the outputs followed by those
