@@ -38,7 +38,8 @@
 // Register budget (SIMD): 8 f32x4 accumulators (4 rows × 2 vectors of 4 columns), 2 vectors of
 // B, 4 broadcasts of A and one product: V8 hoists every load of a k step to the step's top, so all
 // of them are live at once, 15 of the 15 xmm registers it gives wasm. A 5×8 tile, or this one
-// unrolled over two steps, spills (alone in L1, simd: 24 and 31 GFLOP/s against 42).
+// unrolled over two steps, spills (alone in L1, simd, the loop then tested at the top: 24 and 31
+// GFLOP/s against 42).
 import { madd, at, ld, st, copy, ceilDiv } from './simd';
 
 export const MR = 4; // rows of a microtile
