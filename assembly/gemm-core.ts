@@ -34,12 +34,17 @@
 // that stays in L1 (`packPanel`) and its many tiles run packed. A
 // scattered C goes through `sgemm_4x8_scatter`, whose tile rows are added at c + cOffs[r]: the
 // transposed convolution adds its taps into the image this way, no col2im.
+// Wide tiles (relaxed-SIMD builds, M ≥ PACK_ROWS, C not scattered): A is packed into panels of 3
+// rows (the last one or two of 4 when M is not a multiple of 3), B's panels are taken three at a
+// time (unpacked ones all copied), and each 3-row panel runs two 3×12 tiles over them,
+// `sgemm_3x12_low` and `sgemm_3x12_high`; the 4-row panels run 4×8 tiles as above.
 //
 // Register budget (SIMD): 8 f32x4 accumulators (4 rows × 2 vectors of 4 columns), 2 vectors of
 // B, 4 broadcasts of A and one product: V8 hoists every load of a k step to the step's top, so all
 // of them are live at once, 15 of the 15 xmm registers it gives wasm. A 5×8 tile, or this one
 // unrolled over two steps, spills (alone in L1, simd, the loop then tested at the top: 24 and 31
-// GFLOP/s against 42).
+// GFLOP/s against 42). With FMA there is no product register, and 3 rows × 12 columns fit: see
+// tile3x12.
 import { madd, at, ld, st, copy, ceilDiv } from './simd';
 
 export const MR = 4; // rows of a microtile
@@ -47,7 +52,12 @@ export const NR = 8; // columns of a microtile
 const MC = 128; // rows of A per packed block: MC·KC floats (128 KB) stay in L2
 export const KC = 256; // depth per block: a KC×NR panel of B (8 KB) stays in L1
 const NC = 2048; // columns of B per packed block: KC·NC floats (2 MB) stay in L2/L3
-const TILE = MR * NR;
+/** A wide tile (relaxed-SIMD builds): 3 rows × 12 columns, over one and a half packed panels of
+ *  B. See `tile3x12`. */
+const WR = 3, WC = 12;
+/** Panels of B per strip of wide tiles: two wide tiles span three panels. */
+const STRIP = 3;
+const TILE = WR * WC; // floats of the tile buffer, enough for a 4×8 tile too
 /** Rows of an M block from which an unpacked panel is copied before its tiles run (see the
  *  header). Conv forward kernels alone, A/B minima, simd and relaxed: 64 output channels (C1, C3)
  *  4-9% faster, 24 and 32 up to 3%; with the threshold lower, 16 (C4) lost 2% and 8 lost 15%. */
@@ -67,19 +77,44 @@ export type PackB = (dst: usize, srcs: usize, b: usize, k0: i32, kc: i32, j0: i3
   return roundUp(ceilDiv(n, ceilDiv(n, max)), unit);
 }
 
+/** Floats of the packed A block, with one vector to spare: packA's 3-row panels are stored a
+ *  vector (4 floats) at a time, 3 floats apart, so the last one reaches 1 float past the block. */
 function packedAFloats(M: i32, K: i32): i32 {
-  return roundUp(min(M, MC), MR) * min(K, KC);
+  return roundUp(min(M, MC), MR) * min(K, KC) + 4;
 }
 
 function packedBFloats(N: i32, K: i32): i32 {
   return min(K, KC) * roundUp(min(N, NC), NR);
 }
 
-/** Bytes of scratch `gemm(M, N, K, ...)` needs: packed A block, packed B block, one panel
+/** Bytes of scratch `gemm(M, N, K, ...)` needs: packed A block, packed B block, a strip of panels
  *  (packPanel's), one tile, and the B block's panel sources. */
 export function gemm_scratch_bytes(M: i32, N: i32, K: i32): i32 {
   if (M <= 0 || N <= 0 || K <= 0) return 0;
-  return (packedAFloats(M, K) + packedBFloats(N, K) + KC * NR + TILE + ceilDiv(min(N, NC), NR)) << 2;
+  return (packedAFloats(M, K) + packedBFloats(N, K) + STRIP * KC * NR + TILE + ceilDiv(min(N, NC), NR)) << 2;
+}
+
+/** Whether gemm runs wide tiles (3×12) on an M of this many rows: in relaxed-SIMD builds, when C is
+ *  not scattered and M is tall enough that B's unpacked panels are copied anyway (PACK_ROWS). */
+// @ts-ignore: decorator
+@inline function isWide(M: i32, scatter: usize): bool {
+  return ASC_FEATURE_RELAXED_SIMD && !scatter && M >= PACK_ROWS;
+}
+
+/** Rows of the panel of A starting at row i of an M block of mc rows: MR, or with wide tiles 3,
+ *  except that the last one or two panels take 4 when mc is not a multiple of 3 (mc ≥ 6 is
+ *  3a + 4b rows). */
+// @ts-ignore: decorator
+@inline function panelRows(mc: i32, i: i32, wide: bool): i32 {
+  if (!wide) return MR;
+  return i < wideRows(mc) ? WR : MR;
+}
+
+/** Rows of an M block of mc rows that wide tiles cover (the rest take 4×8 tiles). */
+// @ts-ignore: decorator
+@inline function wideRows(mc: i32): i32 {
+  const r = mc % WR;
+  return mc - (r == 0 ? 0 : r == 1 ? MR : 2 * MR);
 }
 
 /** Rows r0..r3 of a 4×4 block (one vector each) as its columns: returns column `c`. */
@@ -92,34 +127,38 @@ export function gemm_scratch_bytes(M: i32, N: i32, K: i32): i32 {
   return v128.shuffle<f32>(v128.shuffle<f32>(r0, r1, 2, 6, 3, 7), v128.shuffle<f32>(r2, r3, 2, 6, 3, 7), 2, 3, 6, 7);
 }
 
-/** Packs the mc×kc block of A at `a` into panels of MR rows: dst[(i/MR·kc + k)·MR + i%MR]. */
-function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void {
+/** Packs the mc×kc block of A at `a` into panels of h rows, h = panelRows (MR, or 3 and then
+ *  MR with wide tiles): the panel of rows i..i+h at dst + 4·i·kc holds row i + r, column k at
+ *  [k·h + r] (rows past mc are zeros). */
+function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32, wide: bool): void {
   const cs = <usize>csA << 2, rs = <usize>rsA << 2;
-  for (let i = 0; i < mc; i += MR) {
-    const rows = min(MR, mc - i);
+  for (let i = 0; i < mc; ) {
+    const h = panelRows(mc, i, wide), rows = min(h, mc - i), step = <usize>h << 2;
     let a0 = at(a, i * rsA);
     let k = 0;
     if (ASC_FEATURE_SIMD) {
-      if (rows == MR && rsA == 1) {
-        // The 4 rows are adjacent floats (A is a transpose): one vector per k.
+      // Stored a vector at a time, h floats apart: with h = 3 each vector's last lane is overwritten
+      // by the next (packedAFloats leaves room for the last).
+      if (rows == h && rsA == 1 && i + 4 <= mc) {
+        // The rows are adjacent floats (A is a transpose): one vector per k (with h = 3, its last
+        // lane is row i + 3, inside the block).
         for (; k < kc; k++) {
           v128.store(dst, v128.load(a0));
           a0 += cs;
-          dst += MR << 2;
+          dst += step;
         }
       } else if (csA == 1) {
-        // Rows run along k: 4×4 blocks transposed in registers, zero rows below a last group of
-        // 1-3 rows.
+        // Rows run along k: 4×4 blocks transposed in registers, zero rows below the panel's.
         const z = f32x4.splat(0);
         for (; k + 4 <= kc; k += 4) {
           const r0 = v128.load(a0), r1 = rows > 1 ? v128.load(a0 + rs) : z;
           const r2 = rows > 2 ? v128.load(a0 + 2 * rs) : z, r3 = rows > 3 ? v128.load(a0 + 3 * rs) : z;
           v128.store(dst, transposeColumn(r0, r1, r2, r3, 0));
-          v128.store(dst, transposeColumn(r0, r1, r2, r3, 1), 16);
-          v128.store(dst, transposeColumn(r0, r1, r2, r3, 2), 32);
-          v128.store(dst, transposeColumn(r0, r1, r2, r3, 3), 48);
+          v128.store(dst + step, transposeColumn(r0, r1, r2, r3, 1));
+          v128.store(dst + 2 * step, transposeColumn(r0, r1, r2, r3, 2));
+          v128.store(dst + 3 * step, transposeColumn(r0, r1, r2, r3, 3));
           a0 += 4 * cs;
-          dst += 4 * MR << 2;
+          dst += 4 * step;
         }
       }
     }
@@ -130,15 +169,16 @@ function packA(dst: usize, a: usize, rsA: i32, csA: i32, mc: i32, kc: i32): void
         store<f32>(dst, load<f32>(a0 + 2 * rs), 8);
         store<f32>(dst, load<f32>(a0 + 3 * rs), 12);
         a0 += cs;
-        dst += MR << 2;
+        dst += step;
       }
     } else {
       for (; k < kc; k++) {
-        for (let r = 0; r < MR; r++) st(dst, r, r < rows ? ld(a0, r * rsA) : 0);
+        for (let r = 0; r < h; r++) st(dst, r, r < rows ? ld(a0, r * rsA) : 0);
         a0 += cs;
-        dst += MR << 2;
+        dst += step;
       }
     }
+    i += h;
   }
 }
 
@@ -166,6 +206,66 @@ function sgemm_4x8_indirect(kc: i32, a: usize, b: usize, offs: usize, c: usize, 
  *  into the image. */
 function sgemm_4x8_scatter(kc: i32, a: usize, b: usize, c: usize, cOffs: usize): void {
   tile4x8(kc, a, b, 0, false, c, 0, true, cOffs, false);
+}
+
+/** The wide microkernel (relaxed-SIMD builds): the 3×12 tile at c (row stride rsC floats) =
+ *  (accumulate ? c : 0) + Σ_k a_k b_kᵀ, a a packed 3-row panel of A, b_k the 12 columns of all of
+ *  packed panel p and the low half of panel q. */
+function sgemm_3x12_low(kc: i32, a: usize, p: usize, q: usize, c: usize, rsC: i32, accumulate: bool): void {
+  tile3x12(kc, a, p, q, false, c, rsC, accumulate);
+}
+
+/** sgemm_3x12_low on the high half of panel p and all of panel q. */
+function sgemm_3x12_high(kc: i32, a: usize, p: usize, q: usize, c: usize, rsC: i32, accumulate: bool): void {
+  tile3x12(kc, a, p, q, true, c, rsC, accumulate);
+}
+
+// Nine accumulators where the 4×8 tile has eight, and fewer loads per multiply-add (3 of B and 3
+// broadcasts of A for 9, against 2 and 4 for 8): V8 hoists all 6 loads to the step's top, 15 of its
+// 15 xmm registers with no product register, which FMA does not need (plain SIMD's would spill).
+// Alone in L1 on this project's Zen 5 host (Node 20, medians): 61.4 GFLOP/s against the 4×8 tile's
+// 57.6 with FMA.
+// @ts-ignore: decorator
+@inline function tile3x12(kc: i32, a: usize, p: usize, q: usize, high: bool, c: usize, rsC: i32,
+  accumulate: bool): void {
+  if (ASC_FEATURE_SIMD) {
+    const rs = <usize>rsC << 2;
+    let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0);
+    let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0);
+    let c20 = f32x4.splat(0), c21 = f32x4.splat(0), c22 = f32x4.splat(0);
+    const aEnd = a + <usize>kc * (WR << 2);
+    do {
+      const b0 = high ? v128.load(p, 16) : v128.load(p);
+      const b1 = high ? v128.load(q) : v128.load(p, 16);
+      const b2 = high ? v128.load(q, 16) : v128.load(q);
+      let ai = v128.load32_splat(a);
+      c00 = madd(ai, b0, c00);
+      c01 = madd(ai, b1, c01);
+      c02 = madd(ai, b2, c02);
+      ai = v128.load32_splat(a, 4);
+      c10 = madd(ai, b0, c10);
+      c11 = madd(ai, b1, c11);
+      c12 = madd(ai, b2, c12);
+      ai = v128.load32_splat(a, 8);
+      c20 = madd(ai, b0, c20);
+      c21 = madd(ai, b1, c21);
+      c22 = madd(ai, b2, c22);
+      a += WR << 2;
+      p += NR << 2;
+      q += NR << 2;
+    } while (a < aEnd);
+    storeRow12(c, c00, c01, c02, accumulate);
+    storeRow12(c + rs, c10, c11, c12, accumulate);
+    storeRow12(c + 2 * rs, c20, c21, c22, accumulate);
+  }
+}
+
+/** One row of a wide tile: 12 floats at c, added to what is there when accumulating. */
+// @ts-ignore: decorator
+@inline function storeRow12(c: usize, v0: v128, v1: v128, v2: v128, accumulate: bool): void {
+  storeRow8(c, v0, v1, accumulate);
+  if (accumulate) v2 = f32x4.add(v2, v128.load(c, 32));
+  v128.store(c, v2, 32);
 }
 
 // @ts-ignore: decorator
@@ -285,10 +385,57 @@ function packPanel(dst: usize, src: usize, offs: usize, kc: i32): void {
 
 /** All microtiles of one packed (mc × kc) A block times one packed (kc × nc) B block whose first
  *  column is column j0 of C; c points at row 0 of the block, column 0 of C. With a ScatterC
- *  `scatter`, c is C's base and `rows` points at the block's first row offset instead. */
+ *  `scatter`, c is C's base and `rows` points at the block's first row offset instead. With `wide`
+ *  (isWide), B's panels are taken three at a time and A's 3-row panels run wide tiles on them. */
 function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usize, offs: usize,
   c: usize, rsC: i32, j0: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize,
-  scatter: usize, rows: usize, buf: usize): void {
+  scatter: usize, rows: usize, buf: usize, wide: bool): void {
+  if (ASC_FEATURE_RELAXED_SIMD && wide) {
+    const m3 = wideRows(mc), panelBytes = <usize>(KC * NR) << 2;
+    for (let j = 0; j < nc; j += STRIP * NR) {
+      // The strip's panels, unpacked ones copied into buf; a strip short of panels at the end of
+      // the block repeats its last (those columns are past nc and never reach C).
+      let p0: usize = 0, p1: usize = 0, p2: usize = 0;
+      for (let s = 0; s < STRIP; s++) {
+        let panel: usize;
+        if (j + s * NR < nc) {
+          panel = at(bp, (j + s * NR) * kc);
+          const src = load<usize>(srcs + (<usize>((j + s * NR) / NR) << 2));
+          if (src) {
+            panel = buf + <usize>s * panelBytes;
+            packPanel(panel, src, offs, kc);
+          }
+        } else {
+          panel = s == 1 ? p0 : p1;
+        }
+        if (s == 0) p0 = panel;
+        else if (s == 1) p1 = panel;
+        else p2 = panel;
+      }
+      for (let i = 0; i < m3; i += WR) {
+        const aPanel = at(ap, i * kc);
+        for (let half = 0; half < 2; half++) {
+          const col = j + half * WC;
+          if (col >= nc) break;
+          const n = min(WC, nc - col);
+          const blk = (j0 + col) / cBlock, off = j0 + col - blk * cBlock;
+          const whole = n == WC && off + WC <= cBlock;
+          const cTile = whole ? at(c, i * rsC + blk * cStride + off) : tile;
+          if (half == 0) sgemm_3x12_low(kc, aPanel, p0, p1, cTile, whole ? rsC : WC, whole && accumulate);
+          else sgemm_3x12_high(kc, aPanel, p1, p2, cTile, whole ? rsC : WC, whole && accumulate);
+          if (!whole) storeTile(tile, WC, WR, n, c, i, rsC, j0 + col, cBlock, cStride, accumulate, 0, 0);
+        }
+      }
+      // The last one or two 4-row panels, panel by panel (now packed).
+      if (m3 < mc) {
+        for (let s = 0; s < STRIP && j + s * NR < nc; s++) {
+          panelTiles(m3, mc, min(NR, nc - j - s * NR), kc, ap, s == 0 ? p0 : s == 1 ? p1 : p2, 0, offs,
+            c, rsC, j0 + j + s * NR, cBlock, cStride, accumulate, tile, 0, 0, 0, false);
+        }
+      }
+    }
+    return;
+  }
   // A scattered C's position (image sn, output row soh, column sow) of column j0 + j, stepped
   // along with j rather than divided out per panel.
   const sc = changetype<ScatterC>(scatter);
@@ -307,10 +454,10 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usiz
       bPanel = buf;
       src = 0;
     }
-    let cPanel: usize, whole: bool;
+    let cPanel: usize = 0;
     if (scatter) {
       cPanel = at(c, sn * sc.imageStride + soh * sc.rowStride + sow);
-      whole = n == NR && sow + NR <= sc.Wout;
+      const whole = n == NR && sow + NR <= sc.Wout;
       sow += NR;
       while (sow >= sc.Wout) {
         sow -= sc.Wout;
@@ -319,49 +466,69 @@ function macroKernel(mc: i32, nc: i32, kc: i32, ap: usize, bp: usize, srcs: usiz
           sn++;
         }
       }
+      panelTiles(0, mc, n, kc, ap, bPanel, src, offs, c, rsC, j0 + j, cBlock, cStride, accumulate, tile,
+        scatter, rows, cPanel, whole);
     } else {
-      const blk = (j0 + j) / cBlock, off = j0 + j - blk * cBlock;
-      cPanel = at(c, blk * cStride + off);
-      whole = n == NR && off + NR <= cBlock;
+      panelTiles(0, mc, n, kc, ap, bPanel, src, offs, c, rsC, j0 + j, cBlock, cStride, accumulate, tile,
+        0, 0, 0, false);
     }
-    for (let i = 0; i < mc; i += MR) {
-      const m = min(MR, mc - i);
-      const aPanel = at(ap, i * kc);
-      if (m == MR && whole) {
-        if (scatter) sgemm_4x8_scatter(kc, aPanel, bPanel, cPanel, rows + (<usize>i << 2));
-        else if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, at(cPanel, i * rsC), rsC, accumulate);
-        else sgemm_4x8(kc, aPanel, bPanel, at(cPanel, i * rsC), rsC, accumulate);
+  }
+}
+
+/** Rows i0..mc (4-row panels of A from i0) of one panel of B, n ≤ NR columns from column col of C:
+ *  bPanel packed, or (src ≠ 0) unpacked at src. With a ScatterC, cPanel is the panel's address in
+ *  C and `whole` whether all its columns lie in one output row; without, both are worked out here. */
+function panelTiles(i0: i32, mc: i32, n: i32, kc: i32, ap: usize, bPanel: usize, src: usize, offs: usize,
+  c: usize, rsC: i32, col: i32, cBlock: i32, cStride: i32, accumulate: bool, tile: usize,
+  scatter: usize, rows: usize, cPanel: usize, whole: bool): void {
+  if (!scatter) {
+    const blk = col / cBlock, off = col - blk * cBlock;
+    cPanel = at(c, blk * cStride + off);
+    whole = n == NR && off + NR <= cBlock;
+  }
+  for (let i = i0; i < mc; i += MR) {
+    const m = min(MR, mc - i);
+    const aPanel = at(ap, i * kc);
+    if (m == MR && whole) {
+      if (scatter) sgemm_4x8_scatter(kc, aPanel, bPanel, cPanel, rows + (<usize>i << 2));
+      else if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, at(cPanel, i * rsC), rsC, accumulate);
+      else sgemm_4x8(kc, aPanel, bPanel, at(cPanel, i * rsC), rsC, accumulate);
+      continue;
+    }
+    if (ASC_FEATURE_SIMD && m <= 2) sgemm_2x8(kc, aPanel, src ? src : bPanel, offs, src != 0, tile);
+    else if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
+    else sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
+    if (ASC_FEATURE_SIMD) {
+      if (whole) {
+        // Fewer than MR rows of a whole panel: row by row, 8 floats at a time.
+        for (let r = 0; r < m; r++) {
+          const dst = scatter ? cPanel + <usize>load<i32>(rows + (<usize>(i + r) << 2)) : at(cPanel, (i + r) * rsC);
+          const t = at(tile, r * NR);
+          storeRow8(dst, v128.load(t), v128.load(t, 16), accumulate);
+        }
         continue;
       }
-      if (ASC_FEATURE_SIMD && m <= 2) sgemm_2x8(kc, aPanel, src ? src : bPanel, offs, src != 0, tile);
-      else if (src) sgemm_4x8_indirect(kc, aPanel, src, offs, tile, NR, false);
-      else sgemm_4x8(kc, aPanel, bPanel, tile, NR, false);
-      if (ASC_FEATURE_SIMD) {
-        if (whole) {
-          // Fewer than MR rows of a whole panel: row by row, 8 floats at a time.
-          for (let r = 0; r < m; r++) {
-            const dst = scatter ? cPanel + <usize>load<i32>(rows + (<usize>(i + r) << 2)) : at(cPanel, (i + r) * rsC);
-            const t = at(tile, r * NR);
-            storeRow8(dst, v128.load(t), v128.load(t, 16), accumulate);
-          }
-          continue;
-        }
-      }
-      for (let q = 0; q < n; q++) {
-        const col = j0 + j + q;
-        let base: usize;
-        if (scatter) {
-          base = scatterColumn(scatter, c, col);
-        } else {
-          const b = col / cBlock;
-          base = at(c, i * rsC + b * cStride + col - b * cBlock);
-        }
-        for (let r = 0; r < m; r++) {
-          const dst = scatter ? base + <usize>load<i32>(rows + (<usize>(i + r) << 2)) : at(base, r * rsC);
-          const v = ld(tile, r * NR + q);
-          store<f32>(dst, accumulate ? load<f32>(dst) + v : v);
-        }
-      }
+    }
+    storeTile(tile, NR, m, n, c, i, rsC, col, cBlock, cStride, accumulate, scatter, rows);
+  }
+}
+
+/** The m × n corner of a tile buffer (row stride ldt floats) to rows i.., columns col.. of C
+ *  (added when accumulating), element by element: for tiles past N or straddling two C blocks. */
+function storeTile(tile: usize, ldt: i32, m: i32, n: i32, c: usize, i: i32, rsC: i32, col: i32,
+  cBlock: i32, cStride: i32, accumulate: bool, scatter: usize, rows: usize): void {
+  for (let q = 0; q < n; q++) {
+    let base: usize;
+    if (scatter) {
+      base = scatterColumn(scatter, c, col + q);
+    } else {
+      const b = (col + q) / cBlock;
+      base = at(c, i * rsC + b * cStride + col + q - b * cBlock);
+    }
+    for (let r = 0; r < m; r++) {
+      const dst = scatter ? base + <usize>load<i32>(rows + (<usize>(i + r) << 2)) : at(base, r * rsC);
+      const v = ld(tile, r * ldt + q);
+      store<f32>(dst, accumulate ? load<f32>(dst) + v : v);
     }
   }
 }
@@ -413,7 +580,8 @@ export function gemm(M: i32, N: i32, K: i32,
   }
   const ap = scratch;
   const bp = at(ap, packedAFloats(M, K));
-  const buf = at(bp, packedBFloats(N, K)), tile = at(buf, KC * NR), srcs = at(tile, TILE);
+  const buf = at(bp, packedBFloats(N, K)), tile = at(buf, STRIP * KC * NR), srcs = at(tile, TILE);
+  const wide = isWide(M, scatter);
   const mcMax = blockLength(M, MC, MR), ncMax = blockLength(N, NC, NR);
   const aLen = min(aBlock, K), kcMax = blockLength(aLen, KC, 1);
   for (let jc = 0; jc < N; jc += ncMax) {
@@ -426,10 +594,10 @@ export function gemm(M: i32, N: i32, K: i32,
         const offs = packB(bp, srcs, b, kb + pc, kc, jc, nc);
         for (let ic = 0; ic < M; ic += mcMax) {
           const mc = min(mcMax, M - ic);
-          packA(ap, at(aBase, ic * rsA + pc * csA), rsA, csA, mc, kc);
+          packA(ap, at(aBase, ic * rsA + pc * csA), rsA, csA, mc, kc, wide);
           const rows = scatter ? changetype<ScatterC>(scatter).rowOffs + (<usize>ic << 2) : 0;
           macroKernel(mc, nc, kc, ap, bp, srcs, offs, scatter ? C : at(C, ic * rsC), rsC, jc, cBlock, cStride,
-            accumulate || kb + pc > 0, tile, scatter, rows, buf);
+            accumulate || kb + pc > 0, tile, scatter, rows, buf, wide);
         }
       }
     }

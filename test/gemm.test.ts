@@ -1,13 +1,15 @@
 // sgemm of every WASM build against the float64 reference triple loop, over sizes around the
 // 4×8 microtile and the cache blocks (K = 300 crosses a K block, M = 300 an M block, N = 2100 an N
-// block), with A and B plain, transposed or row-padded, C row-padded, accumulate 0 and 1. Padding
+// block) and, from 24 rows in the relaxed-SIMD build, the 3×12 tiles over strips of three panels
+// (M = 33, 26 and 100 leave 0, 2 and 1 rows over 3·⌊M/3⌋: none, two and one 4-row panels; N = 26,
+// 33, 100 end on strips of 1 or 2 panels), with A and B plain, transposed or row-padded, C row-padded, accumulate 0 and 1. Padding
 // columns of C and a canary after the scratch area must come back untouched.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, backend } from '../src/runtime/backend.js';
 import * as ref from '../src/reference/index.js';
 import { WASM_BACKENDS, randArray, rng } from './helpers.js';
 
-const SIZES = [1, 3, 4, 5, 8, 17, 33, 100, 300];
+const SIZES = [1, 3, 4, 5, 8, 17, 26, 33, 100, 300];
 const DEPTHS = [1, 4, 5, 17, 33, 300];
 /** How A and B are laid out: row-major, transposed, or row-major with padded rows. */
 type Layout = 'plain' | 'transposed' | 'padded';
