@@ -1,9 +1,10 @@
-// sgemm of every WASM build against the float64 reference triple loop, over sizes around the
-// 4×8 microtile and the cache blocks (K = 300 crosses a K block, M = 300 an M block, N = 2100 an N
+// sgemm of every WASM build against the float64 reference triple loop, over sizes around the 4×8
+// microtile and the cache blocks (K = 300 crosses a K block, M = 300 an M block, N = 2100 an N
 // block) and, from 24 rows in the relaxed-SIMD build, the 3×12 tiles over strips of three panels
 // (M = 33, 26 and 100 leave 0, 2 and 1 rows over 3·⌊M/3⌋: none, two and one 4-row panels; N = 26,
-// 33, 100 end on strips of 1 or 2 panels), with A and B plain, transposed or row-padded, C row-padded, accumulate 0 and 1. Padding
-// columns of C and a canary after the scratch area must come back untouched.
+// 33 and 100 end on strips of 1 or 2 panels), with A and B plain, transposed or row-padded, C
+// row-padded, accumulate 0 and 1. Padding columns of C and a canary after the scratch area must
+// come back untouched.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { init, backend } from '../src/runtime/backend.js';
 import * as ref from '../src/reference/index.js';
