@@ -123,10 +123,14 @@ export function depthwise3x3s1(y: usize, x: usize, w: usize, b: usize, work: usi
  * sums over the output rows whose input row lies inside the plane, 4 outputs at a time from 3
  * overlapping loads of that row; the first group of a row takes its padding column by a shuffle
  * with zero, and so does the last (which, when W is not a multiple of 4, overlaps the one before
- * and counts only its new lanes). Each tap's lanes add the same products in the same order as
- * filterTaps over the padded copy, which it saves: kernels alone, A/B minima, 8 images × 64
- * channels, simd / relaxed-simd: 56×56 (D1) −40% / −32%, 57×57 −43% / −34%, 28×28 −37% / −35%,
- * 14×14 −47% / −49%, 9×9 −48% / −50%, 112×112 (2 images) −49% / −39%.
+ * and counts only its new lanes). Reading x in place saves filterTaps' padded copy: kernels alone,
+ * A/B minima, 8 images × 64 channels, simd / relaxed-simd: 56×56 (D1) −40% / −32%, 57×57 −43% /
+ * −34%, 28×28 −37% / −35%, 14×14 −47% / −49%, 9×9 −48% / −50%, 112×112 (2 images) −49% / −39%.
+ * Between the edges, groups of 8 outputs go into two sets of three sums (a for the first 4, b for
+ * the next), so that each sum waits on the FMA two steps back rather than one: with three sums,
+ * relaxed-simd's loop was bound by the FMA's latency and about 18% slower than simd's multiply and
+ * add on D1. Kernels alone, A/B minima, relaxed-simd / simd: D1 −19% / −1%, 57×57 −21% / +2%,
+ * 28×28 −26% / −6%, 14×14 −13% / −1%, 112×112 −29% / 0%, 9×9 (no group of 8) +3% / +2%.
  */
 export function depthwiseFilter3x3s1(dw: usize, x: usize, dy: usize, N: i32, C: i32, H: i32, W: i32): void {
   if (!ASC_FEATURE_SIMD) return;
@@ -134,19 +138,30 @@ export function depthwiseFilter3x3s1(dw: usize, x: usize, dy: usize, N: i32, C: 
   for (let p = 0; p < N * C; p++) {
     const dwc = at(dw, (p % C) * 9), dyp = at(dy, p * P), xp = at(x, p * P);
     for (let kh = 0; kh < 3; kh++) {
-      let a0 = z, a1 = z, a2 = z;
+      let a0 = z, a1 = z, a2 = z, b0 = z, b1 = z, b2 = z;
       for (let oh = kh == 0 ? 1 : 0, end = kh == 2 ? H - 1 : H; oh < end; oh++) {
         const d = at(dyp, oh * W), r = at(xp, (oh - 1 + kh) * W);
         let g = v128.load(d), v = v128.load(r), ow = 4;
         a0 = madd(g, shiftLanes(v, -1, z), a0);
         a1 = madd(g, v, a1);
         a2 = madd(g, v128.load(r, 4), a2);
-        for (; ow + 5 <= W; ow += 4) {
+        for (; ow + 9 <= W; ow += 8) {
+          const q = at(r, ow), h = v128.load(at(d, ow), 16);
+          g = v128.load(at(d, ow));
+          a0 = madd(g, v128.load(q - 4), a0);
+          a1 = madd(g, v128.load(q), a1);
+          a2 = madd(g, v128.load(q, 4), a2);
+          b0 = madd(h, v128.load(q, 12), b0);
+          b1 = madd(h, v128.load(q, 16), b1);
+          b2 = madd(h, v128.load(q, 20), b2);
+        }
+        if (ow + 5 <= W) {
           const q = at(r, ow);
           g = v128.load(at(d, ow));
           a0 = madd(g, v128.load(q - 4), a0);
           a1 = madd(g, v128.load(q), a1);
           a2 = madd(g, v128.load(q, 4), a2);
+          ow += 4;
         }
         const q = at(r, W - 4), m = newLanes(W - ow);
         g = v128.load(at(d, W - 4));
@@ -155,9 +170,9 @@ export function depthwiseFilter3x3s1(dw: usize, x: usize, dy: usize, N: i32, C: 
         a1 = maddNew(g, v, a1, m);
         a2 = maddNew(g, shiftLanes(v, 1, z), a2, m);
       }
-      addLanes(dwc, 3 * kh, a0);
-      addLanes(dwc, 3 * kh + 1, a1);
-      addLanes(dwc, 3 * kh + 2, a2);
+      addLanes(dwc, 3 * kh, f32x4.add(a0, b0));
+      addLanes(dwc, 3 * kh + 1, f32x4.add(a1, b1));
+      addLanes(dwc, 3 * kh + 2, f32x4.add(a2, b2));
     }
   }
 }
