@@ -79,6 +79,10 @@ const CASES: TCase[] = [
   // phases (assembly/depthwise-3x3.ts, input3x3s2), odd and even output heights and widths.
   tcase(2, 4, 4, [4, 6], 3, 2, 1, [0, 1], 1, 4),
   tcase(1, 3, 3, [6, 5], 3, 2, 1, [1, 0], 1, 3),
+  // Batches that the API copies in by chunks of about 1 MB of x (src/ops/run.ts), the bias added
+  // chunk by chunk: 2 images, then 1 (400 KB of x an image); depthwise, 1 at a time (600 KB).
+  tcase(3, 64, 8, 40, 3, 2, 1, 1),
+  tcase(3, 96, 96, 40, 3, 2, 1, 1, 1, 96),
 ];
 
 function randomCases(seed: number, count: number): TCase[] {

@@ -149,12 +149,14 @@ export function convTranspose2d(
   // g is the conv whose input is this op's output and whose output is x.
   const { geometry: g, outputShape } = convTranspose2dGeometry(op, x.shape, weight.shape, options);
   const b = checkBias(op, bias, g.Cin);
+  const { planes, batch } = imageChunks(g);
   const [y] = run(op, [x.data, weight.data, b], [{ size: sizeOf(outputShape) }],
     (k) => k.conv2d_scratch_bytes(...convArgs(g)),
-    (k, [y, x, w, b], scratch) => {
-      k.conv2d_backward_input(y, x, w, scratch, ...convArgs(g));
-      if (b) k.add_channel_bias(y, b, g.N, g.Cin, g.H * g.W);
-    });
+    (k, [y, x, w, b], scratch, images) => {
+      k.conv2d_backward_input(y, x, w, scratch, ...convArgs(g, batch(images)));
+      if (b) k.add_channel_bias(y, b, batch(images), g.Cin, g.H * g.W);
+    },
+    planes, [1, 2]);
   return new Tensor(y as Float32Array, outputShape);
 }
 
