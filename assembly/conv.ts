@@ -29,7 +29,8 @@
 // the filter gradient of a convolution with a single input channel (Cin = 1, groups = 1: LeNet's
 // first layer), whose M = Cout rows and K = kH·kW taps are too few for the GEMM to pay for
 // transposing its panels: output channels read one plane.
-import { gemm, gemm_scratch_bytes, stridedB, scatterC, packStrided, DESCRIPTOR_BYTES, NR, KC } from './gemm-core';
+import { gemm, gemm_scratch_bytes, stridedB, scatterC, packStrided, DESCRIPTOR_BYTES, KC } from './gemm-core';
+import { NR } from './gemm-tiles';
 import {
   convInput, directPanels, tapOffsets, needsSplit, splitRow, splitInput, mergeSplit, packIm2col, packIm2colT,
   col2im,

@@ -17,7 +17,8 @@
 //
 // Each (tap, output row) pair reads one run of input columns; the in-bounds part of a run is one
 // interval [lo, hi) of ow, found once. SIMD builds move runs 4 lanes at a time for strides 1 and 2.
-import { NR, packTransposed, storeTransposed, transposeColumn, noSources } from './gemm-core';
+import { packTransposed, storeTransposed, transposeColumn, noSources } from './gemm-core';
+import { NR } from './gemm-tiles';
 import { at, ld, st, zero, copy, storeInterleaved, evens, odds } from './simd';
 
 /** First output o with o·s + off ≥ 0, clamped to [0, n]. */
