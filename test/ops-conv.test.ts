@@ -88,8 +88,8 @@ const CASES: ConvGeom[] = [
   // group of 16 overlapping the one before (widths 57, 60, 71) or not (64); two output channels
   // per input channel (whose input gradient is scattered). With one output channel per input
   // channel the filter gradient reads x in place from 8 wide (depthwiseFilter3x3s1): groups of 8
-  // from 13 wide, followed by one of 4 (widths 57, 60, 27 above) or not (71, 37 above); a last group
-  // of 4 overlapping the one before (widths 9, 57, 71, 37, 27) or not (8, 60).
+  // from 13 wide, then one of 4 (widths 57, 60, and 27 above) or none (71, and 37 above); a last
+  // group of 4 overlapping the one before (widths 9, 57, 71, 37, 27) or not (8, 60).
   conv(1, 3, 3, [3, 8], 3, 1, 1, 1, 3),
   conv(2, 2, 2, [2, 9], 3, 1, 1, 1, 2),
   conv(1, 2, 2, [1, 57], 3, 1, 1, 1, 2),
