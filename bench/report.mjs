@@ -70,8 +70,8 @@ function ratio(row, ours, peer) {
 /** The machine's speed around each contender's samples, from the probe's gauges (timing.mjs):
  *  `speed(cell)` is the fastest gauge median of any contender in this run divided by the cell's
  *  (1.00: the machine as fast as it went in this run), `best` that fastest median in ms. */
-function machineSpeed(rows, lenet) {
-  const seen = [...rows.flatMap((r) => Object.values(r.cells)), ...(lenet?.results ?? [])]
+function machineSpeed(rows, models) {
+  const seen = [...rows.flatMap((r) => Object.values(r.cells)), ...models.flatMap((m) => m.results)]
     .map((c) => c?.probeMs).filter(Number.isFinite);
   const best = seen.length ? Math.min(...seen) : NaN;
   return { best, speed: (cell) => (Number.isFinite(cell?.probeMs) ? (best / cell.probeMs).toFixed(2) : '—') };
@@ -115,17 +115,17 @@ function targets(rows, speed) {
   return out;
 }
 
-function lenetTable(lenet, notes) {
-  const peers = ['tf-cpu', 'torch'].map((key) => lenet.results.find((r) => r.key === key && r.status === 'ok')).filter(Boolean);
+function modelTable(model, notes) {
+  const peers = ['tf-cpu', 'torch'].map((key) => model.results.find((r) => r.key === key && r.status === 'ok')).filter(Boolean);
   const header = ['model', 'backend', 'median ms / step', 'images / s', 'samples', ...peers.map((p) => `vs ${LABELS[p.key]}`)];
-  const rows = lenet.results.map((r) => {
+  const rows = model.results.map((r) => {
     if (r.status !== 'ok') {
       const word = r.status === 'missing' ? 'cannot train' : r.status === 'unavailable' ? 'n/a' : 'error';
-      return [r.model, LABELS[r.key], `${word} ${notes.cite(`LeNet: ${r.message}`)}`, '—', '—', ...peers.map(() => '—')];
+      return [r.model, LABELS[r.key], `${word} ${notes.cite(`${model.title}: ${r.message}`)}`, '—', '—', ...peers.map(() => '—')];
     }
     const vs = peers.map((p) => (p.key !== r.key && !PEER_KEYS.has(r.key) ? fmtRatio(p.medianMs / r.medianMs) : '—'));
     const ms = fmtMs(r.medianMs) + (r.cold ? ` ${notes.cite(ONE_CALL)}` : '');
-    return [r.model, LABELS[r.key], ms, Math.round((lenet.batch * 1000) / r.medianMs).toLocaleString('en-US'), r.samples.length, ...vs];
+    return [r.model, LABELS[r.key], ms, Math.round((model.batch * 1000) / r.medianMs).toLocaleString('en-US'), r.samples.length, ...vs];
   });
   return table(header, rows);
 }
@@ -133,10 +133,10 @@ function lenetTable(lenet, notes) {
 /** Rows that are peers themselves get no speed-up against a peer. */
 const PEER_KEYS = new Set(['tf-wasm', 'tf-cpu', 'torch']);
 
-export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial, probe }) {
+export function renderReport({ rows, models, machine, tfInfo, ourUnavailable, settings, args, partial, probe }) {
   const notes = new Notes();
   const label = (row) => [row.workload.id, row.op];
-  const { best, speed } = machineSpeed(rows, lenet);
+  const { best, speed } = machineSpeed(rows, models);
   const times = table(['id', 'op', ...COLUMNS.map((k) => LABELS[k])], rows.map((r) => [...label(r), ...COLUMNS.map((k) => timeCell(r, k, notes))]));
   const speeds = table(['id', 'op', ...COLUMNS.map((k) => LABELS[k])], rows.map((r) => [...label(r), ...COLUMNS.map((k) => speed(r.cells[k]))]));
   const convRows = rows.filter((r) => r.flops !== null);
@@ -149,7 +149,6 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     rows.flatMap((r) => OURS.map((o) => [...label(r), LABELS[o], ...PEERS.map((p) => ratio(r, o, p))])),
   );
   const goal = table(['target (issue 3)', 'measured', 'verdict', 'machine speed (ours / peer)'], targets(rows, speed));
-  const lenetT = lenet ? lenetTable(lenet, notes) : null;
 
   const tfWasm = tfInfo.wasmError
     ? `wasm backend unavailable (${tfInfo.wasmError})`
@@ -162,7 +161,7 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     `- Date: ${machine.date}; wasm-cnn at ${machine.revision}`,
     `- Command: \`${machine.command}\`${partial ? ' (a partial run)' : ''}${args.tiny ? ' — TINY workloads, not those of issue 3' : ''}`,
     `- Peers: TensorFlow.js ${tfInfo.version}: ${tfWasm}; cpu backend (pure JS); \`tf.enableProdMode()\``,
-    `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); every function is first called once and warmed up (V8 tiers WASM and JS up in the background); then, since this shared machine's speed changes from one second to the next and for minutes at a stretch, ${settings.rounds} rounds each visit every op and the LeNet step in turn, and in each round every contender of the op takes one turn of one benchmark.js sample (at least minTime seconds of calls) right after another, in the order ${TURN_ORDER.map((k) => LABELS[k]).join(', ')} (reversed in odd rounds), so that each pair a target compares samples side by side; a contender whose samples are longer takes fewer turns, spread over the rounds, its samples adding up to about maxTime seconds (at least minSamples). The figure is the MEDIAN of a contender's benchmark.js samples (stats.sample) pooled over all rounds. Functions whose first call exceeds slowCall are sampled apart from the rounds, fewer times (n shown when under 3).`,
+    `- Timing: benchmark.js, ${mode} settings ${JSON.stringify(settings)} (seconds); every function is first called once and warmed up (V8 tiers WASM and JS up in the background); then, since this shared machine's speed changes from one second to the next and for minutes at a stretch, ${settings.rounds} rounds each visit every op and every model's training step in turn, and in each round every contender of the op takes one turn of one benchmark.js sample (at least minTime seconds of calls) right after another, in the order ${TURN_ORDER.map((k) => LABELS[k]).join(', ')} (reversed in odd rounds), so that each pair a target compares samples side by side; a contender whose samples are longer takes fewer turns, spread over the rounds, its samples adding up to about maxTime seconds (at least minSamples). The figure is the MEDIAN of a contender's benchmark.js samples (stats.sample) pooled over all rounds. Functions whose first call exceeds slowCall are sampled apart from the rounds, fewer times (n shown when under 3).`,
     ...(unavailable.length ? [`- Our backends not run: ${unavailable.join('; ')}`] : []),
     Number.isFinite(best)
       ? `- Machine probe (bench/probe.mjs): fastest gauge ${fmtMs(best)} ms (${(PROBE_FLOPS / (best * 1e6)).toFixed(1)} GFLOP/s)`
@@ -182,20 +181,20 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     ...(rows.length ? [['Speed-ups of our builds over each peer (same run)', ratios]] : []),
     ...(rows.length ? [['Issue 3 targets, judged on this run', goal]] : []),
     ...(rows.length && Number.isFinite(best) ? [['Machine speed during each contender\'s turns', speeds]] : []),
-    ...(lenetT ? [[`LeNet-5 training step (batch ${lenet.batch}, SGD lr 0.01 momentum 0.9, cross-entropy)`, lenetT]] : []),
+    ...models.map((m) => [`${m.title} (batch ${m.batch}, SGD lr 0.01 momentum 0.9, cross-entropy)`, modelTable(m, notes), [
+      ...m.about,
+      `Machine speed during each contender's turns (as for the ops): ${m.results.filter((r) => Number.isFinite(r.probeMs)).map((r) => `${LABELS[r.key]} ${speed(r)}`).join(', ') || 'not gauged'}; PyTorch runs in a child process outside the rounds.`,
+    ]]),
   ];
-  const lenetAbout = lenet
-    ? [...lenet.about, `Machine speed during each contender's turns (as for the ops): ${lenet.results.filter((r) => Number.isFinite(r.probeMs)).map((r) => `${LABELS[r.key]} ${speed(r)}`).join(', ') || 'not gauged'}; PyTorch runs in a child process outside the rounds.`]
-    : ['LeNet: not run (filtered out by --only).'];
+  const unrun = models.length ? [] : ['Models: not run (filtered out by --only).'];
   const noteLines = notes.list.map((n, i) => `[${i + 1}] ${n}`);
 
   const terminal = [
     'wasm-cnn benchmarks',
     ...header,
     '',
-    ...sections.flatMap(([title, t]) => [title, t.terminal, '']),
-    ...lenetAbout,
-    '',
+    ...sections.flatMap(([title, t, after = []]) => [title, t.terminal, '', ...after, ...(after.length ? [''] : [])]),
+    ...unrun,
     ...noteLines,
   ].join('\n');
   const markdown = [
@@ -206,8 +205,8 @@ export function renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, set
     ...header,
     '',
     ...about.flatMap((p) => [p, '']),
-    ...sections.flatMap(([title, t]) => [`## ${title}`, '', t.md, '']),
-    ...lenetAbout.flatMap((p) => [p, '']),
+    ...sections.flatMap(([title, t, after = []]) => [`## ${title}`, '', t.md, '', ...after.flatMap((p) => [p, ''])]),
+    ...unrun.flatMap((p) => [p, '']),
     ...(noteLines.length ? ['## Notes', '', ...noteLines.flatMap((n) => [n, ''])] : []),
   ].join('\n');
   return { terminal, markdown };

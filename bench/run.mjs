@@ -1,8 +1,8 @@
-// npm run bench [-- --quick] [-- --only C1,P2,lenet] [-- --tiny] [-- --out FILE]
+// npm run bench [-- --quick] [-- --only C1,P2,lenet,cifar] [-- --tiny] [-- --out FILE]
 //
 // Times wasm-cnn's public API (dist/, as users get it) on each backend beside TensorFlow.js's wasm
-// and cpu backends, all in this one process, on the workloads of issue 3 and the LeNet training
-// step of issue 4. Prints the tables and writes them with the machine's description to
+// and cpu backends, all in this one process, on the workloads of issue 3, and two models' training
+// steps (LeNet-5 of issue 4 and a CIFAR-sized CNN) beside PyTorch too. Prints the tables and writes them with the machine's description to
 // bench/RESULTS.md (a full run) or to FILE / a temporary file (any partial run).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -14,7 +14,7 @@ import { SETTINGS, prepareGroup, runRound, groupResults } from './timing.mjs';
 import { CONV_WORKLOADS, POOL_WORKLOADS, tiny, convInputs, poolInputs, convFlops } from './workloads.mjs';
 import { OUR_BACKENDS, TURN_ORDER, OPS, prepareOurs, prepareTf, loadTf, failure } from './contenders.mjs';
 import { compareToReference } from './check.mjs';
-import { lenetSuite } from './lenet.mjs';
+import { MODELS, modelSuite } from './models.mjs';
 import { renderReport } from './report.mjs';
 import { loadProbe } from './probe.mjs';
 
@@ -117,7 +117,7 @@ function referenceFor(row, cells, semantics, w, inputs) {
   return row.excludePadRef;
 }
 
-// Every op of every workload, then the LeNet step, is a suite: its contenders are prepared and
+// Every op of every workload, then each model's training step, is a suite: its contenders are prepared and
 // warmed up in turn, then the rounds visit every suite (timing.mjs), then each suite's results are
 // checked and tabled.
 const suites = [];
@@ -152,26 +152,28 @@ for (const base of [...CONV_WORKLOADS, ...POOL_WORKLOADS]) {
   }
 }
 
-let lenet = null;
-let torch = null;
-if (selected('LENET')) {
-  const suite = await lenetSuite({ api, ourUnavailable, tf, tfInfo, settings, log });
-  torch = suite.timeTorch;
-  suites.push({ name: 'LeNet step', contenders: suite.contenders, finish: (measured) => { lenet = suite.finish(measured); } });
+const models = [];
+const torchTimers = [];
+for (const spec of MODELS) {
+  if (!selected(spec.id)) continue;
+  const suite = await modelSuite(spec, { api, ourUnavailable, tf, tfInfo, settings, log });
+  torchTimers.push(suite.timeTorch);
+  suites.push({ name: spec.title, contenders: suite.contenders, finish: (measured) => { models.push(suite.finish(measured)); } });
 }
+const timeTorch = () => { for (const time of torchTimers) time(); };
 
 for (const [i, suite] of suites.entries()) {
   log(`warming up ${suite.name} (${i + 1} of ${suites.length})`);
   suite.group = await prepareGroup(suite.contenders, settings, probe);
 }
-torch?.();
+timeTorch();
 for (let round = 0; round < settings.rounds; round++) {
   for (const suite of suites) {
     log(`round ${round + 1} of ${settings.rounds}: ${suite.name}`);
     await runRound(suite.group, round);
   }
 }
-torch?.();
+timeTorch();
 for (const suite of suites) await suite.finish(groupResults(suite.group));
 
 /** The commit measured, and whether the built sources differed from it: taken when the run
@@ -198,7 +200,7 @@ const machine = {
   execArgv: process.execArgv.join(' '),
   revision: measuredRevision,
 };
-const { terminal, markdown } = renderReport({ rows, lenet, machine, tfInfo, ourUnavailable, settings, args, partial, probe });
+const { terminal, markdown } = renderReport({ rows, models, machine, tfInfo, ourUnavailable, settings, args, partial, probe });
 process.stdout.write(`${terminal}\n`);
 
 const out = args.out ?? (partial ? path.join(os.tmpdir(), 'wasm-cnn-bench-RESULTS.md') : path.join(here, 'RESULTS.md'));
