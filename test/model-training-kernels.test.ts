@@ -88,10 +88,12 @@ describe.each(TARGETS)('training kernels, %s build', (target) => {
     for (const p of [x, dy, y]) heap.release(p);
   });
 
-  // Planes narrower than SIMD's 8 terms a step, and wider ones with (17, 36) and without (64) a rest.
-  it.each([[2, 3, 1], [4, 5, 7], [3, 1, 17], [2, 3, 36], [3, 2, 64]])('batchnorm2d N=%i C=%i HW=%i, train and eval', (N, C, HW) => {
+  // Planes narrower than SIMD's 8 terms a step (the backward's sums; the forward's take 16), wider
+  // ones with (17, 36) and without (64) a rest, and a plane of several blocks of f32 partial sums
+  // (1100 = 2·512 + 76) whose values sit far from zero, where summing x in f32 would lose the mean.
+  it.each([[2, 3, 1, 0.5], [4, 5, 7, 0.5], [3, 1, 17, 0.5], [2, 3, 36, 0.5], [3, 2, 64, 0.5], [4, 2, 1100, 10]])('batchnorm2d N=%i C=%i HW=%i (values about %d), train and eval', (N, C, HW, offset) => {
     const size = N * C * HW;
-    const x = randn(size, 2, 0.5), dy = randn(size), gamma = randn(C, 1, 1), beta = randn(C);
+    const x = randn(size, 2, offset), dy = randn(size), gamma = randn(C, 1, 1), beta = randn(C);
     const rm0 = randn(C, 0.1), rv0 = randn(C, 0.1, 1);
     for (const training of [1, 0]) {
       const p = {
